@@ -76,8 +76,12 @@ class Store:
         return store
 
     # -- schema -----------------------------------------------------------
-    def upgrade(self, revision: str = "head") -> None:
-        """Bring the schema up to ``revision`` with Alembic."""
+    def upgrade(self, revision: str = "heads") -> None:
+        """Bring the schema up to ``revision`` with Alembic.
+
+        Each capability adds its tables in its own migration branching from the
+        foundation, so the default target is every head.
+        """
         from alembic import command
         from alembic.config import Config
 
