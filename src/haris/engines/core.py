@@ -1,0 +1,59 @@
+"""The one analysis core that every engine calls.
+
+Given messages, return what haris thinks of each: the analysed text and the
+signals of every message-level detector. The local engine, the stream worker
+and the Spark job all call :meth:`Analyzer.analyse`; no engine has logic of
+its own, which is why they give identical results.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from haris.detect.base import Detector, Signal
+from haris.model import Message
+from haris.text.analysis import AnalysedText, analyse_message
+
+
+@dataclass(slots=True)
+class ItemResult:
+    message: Message
+    analysed: AnalysedText
+    signals: list[Signal] = field(default_factory=list)
+
+    def top(self) -> Signal | None:
+        return max(self.signals, key=lambda s: s.score, default=None)
+
+
+class Analyzer:
+    """Run the text stage and every message detector over messages."""
+
+    def __init__(self, detectors: Sequence[Detector] | None = None):
+        if detectors is None:
+            from haris.detect.registry import message_detectors
+
+            detectors = message_detectors()
+        self.detectors = list(detectors)
+
+    @property
+    def version(self) -> str:
+        """Names and versions of the detectors: stored with each result, so stale results can be found."""
+        full = ",".join(f"{d.name}@{d.version}" for d in self.detectors) or "text-only"
+        if len(full) <= 40:
+            return full
+        import hashlib
+
+        return "detectors-" + hashlib.blake2b(full.encode(), digest_size=12).hexdigest()
+
+    def analyse(self, message: Message) -> ItemResult:
+        analysed = analyse_message(message)
+        signals: list[Signal] = []
+        if message.kind == "message" and message.text:
+            for det in self.detectors:
+                for sig in det.detect(analysed):
+                    sig.item_id = message.id
+                    signals.append(sig)
+        return ItemResult(message, analysed, signals)
+
+    def analyse_many(self, messages: Iterable[Message]) -> list[ItemResult]:
+        return [self.analyse(m) for m in messages]
