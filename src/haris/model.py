@@ -133,3 +133,32 @@ class Conversation:
 
 
 Record = Account | Channel | Conversation | Message
+
+
+def message_to_dict(m: Message) -> dict:
+    """A JSON-ready dict of a message (for streams, batch engines and the API)."""
+    return {
+        "id": m.id, "platform": m.platform, "platform_id": m.platform_id, "channel_id": m.channel_id,
+        "author_id": m.author_id, "time": m.time.isoformat() if m.time else None, "text": m.text,
+        "conversation_id": m.conversation_id, "reply_to_id": m.reply_to_id, "forwarded_from": m.forwarded_from,
+        "forwarded_from_id": m.forwarded_from_id, "kind": m.kind, "origin": m.origin,
+        "links": [{"url": ln.url, "platform": ln.platform, "kind": ln.kind, "domain": ln.domain,
+                   "start": ln.start, "end": ln.end} for ln in m.links],
+        "media": [{"id": md.id, "kind": md.kind, "sha256": md.sha256, "path": md.path, "url": md.url,
+                   "mime": md.mime, "size": md.size} for md in m.media],
+    }
+
+
+def message_from_dict(d: dict) -> Message:
+    """The inverse of :func:`message_to_dict`; ``time`` may be ISO 8601 or absent."""
+    t = d.get("time")
+    if isinstance(t, str):
+        t = datetime.fromisoformat(t.replace("Z", "+00:00"))
+    return Message(
+        id=d["id"], platform=d.get("platform", "generic"), platform_id=str(d.get("platform_id", d["id"])),
+        channel_id=d.get("channel_id"), author_id=d.get("author_id"), time=t, text=d.get("text") or "",
+        conversation_id=d.get("conversation_id"), reply_to_id=d.get("reply_to_id"),
+        forwarded_from=d.get("forwarded_from"), forwarded_from_id=d.get("forwarded_from_id"),
+        kind=d.get("kind", "message"), origin=d.get("origin"),
+        links=[Link(**ln) for ln in d.get("links") or []],
+        media=[Media(**md) for md in d.get("media") or []])

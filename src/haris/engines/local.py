@@ -86,12 +86,20 @@ def _summary(r: ItemResult, threshold: Callable[[str], float]) -> dict | None:
 def run(paths: Iterable[str | Path], *, database_url: str | None = None, fmt: str | None = None,
         analyse: bool = True, out: str | Path | None = None, force: bool = False,
         thresholds: dict[str, float] | None = None, analyzer: Analyzer | None = None,
-        progress: ProgressFn | None = None, store: Store | None = None) -> ScanReport:
+        progress: ProgressFn | None = None, store: Store | None = None, workers: int = 1) -> ScanReport:
     """Ingest (and with ``analyse``, analyse) every file under ``paths``.
 
     Files already ingested are skipped by plain ingestion; a scan analyses them
     again (results are upserted, so a newer detector replaces an older score).
+    ``workers`` > 1 analyses on that many processes (0: one per core), with
+    the same results as one process.
     """
+    if analyse and workers != 1 and analyzer is None:
+        from haris.engines.parallel import ParallelAnalyzer
+
+        with ParallelAnalyzer(workers or None) as par:
+            return run(paths, database_url=database_url, fmt=fmt, analyse=True, out=out, force=force,
+                       thresholds=thresholds, analyzer=par, progress=progress, store=store)
     from haris.detect.registry import threshold_for
 
     store = store or Store.open(database_url)
@@ -139,15 +147,14 @@ def _run_file(store: Store, path: Path, fr: FileReport, *, fmt, analyzer, force,
             return
         writer = RecordWriter(store, conn, source_id=sha)
         version = analyzer.version if analyzer else None
-        for rec in ingest_mod.read(path, fr.format):
+        for rec, res in _analysed(ingest_mod.read(path, fr.format), analyzer):
             if not isinstance(rec, Message):
                 writer.add(rec)
                 continue
             fr.messages += 1
-            if analyzer is None:
+            if res is None:
                 writer.add_message(rec)
             else:
-                res = analyzer.analyse(rec)
                 writer.add_message(rec, res.analysed, version)
                 writer.add_signals(res.signals)
                 if res.signals and out is not None:
@@ -168,6 +175,15 @@ def _run_file(store: Store, path: Path, fr: FileReport, *, fmt, analyzer, force,
         out.write("\n".join(lines) + "\n")
     if progress:
         progress(str(path), fr.messages)
+
+
+def _analysed(records, analyzer):
+    """(record, result) pairs; the result is None for non-messages or when not analysing."""
+    if analyzer is None:
+        return ((r, None) for r in records)
+    if hasattr(analyzer, "analyse_stream"):
+        return analyzer.analyse_stream(records)
+    return ((r, analyzer.analyse(r) if isinstance(r, Message) else None) for r in records)
 
 
 def scan(paths, **kwargs) -> ScanReport:
