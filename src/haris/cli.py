@@ -51,7 +51,7 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     ctx.obj["db_url"] = db_url
 
 
-def _run(paths, *, db_url, fmt, analyse, out, json_out, thresholds, progress_on):
+def _run(paths, *, db_url, fmt, analyse, out, json_out, thresholds, progress_on, workers=1):
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from haris.engines.local import run
@@ -65,7 +65,7 @@ def _run(paths, *, db_url, fmt, analyse, out, json_out, thresholds, progress_on)
             bar.update(task, description=f"{Path(path).name}: {n:,} messages")
 
         return run(paths, database_url=db_url, fmt=fmt, analyse=analyse, out=out,
-                   thresholds=thresholds, progress=progress)
+                   thresholds=thresholds, progress=progress, workers=workers)
 
 
 def _file_rows(report) -> list[dict]:
@@ -110,13 +110,31 @@ def ingest(ctx, paths, fmt, json_out, no_progress):
 @click.option("--threshold", "threshold", multiple=True, metavar="POLICY=SCORE",
               help="Flag at this score instead of the policy's default (repeatable).")
 @click.option("--limit", default=50, show_default=True, help="Rows in the triage table.")
+@click.option("--workers", default=1, show_default=True, help="Analysis processes (0: one per core).")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="spark: run the analysis on Apache Spark (see README) and write --out as Parquet or JSONL.")
+@click.option("--spark-master", default="local[*]", show_default=True)
 @click.option("--json", "json_out", is_flag=True, help="Print the flagged items as JSON.")
 @click.option("--no-progress", is_flag=True)
 @click.pass_context
-def scan(ctx, paths, fmt, out, threshold, limit, json_out, no_progress):
+def scan(ctx, paths, fmt, out, threshold, limit, workers, engine, spark_master, json_out, no_progress):
     """Ingest, run every analysis, store the results and print a triage table."""
+    if engine == "spark":
+        from haris.engines.spark import scan_spark
+
+        if not out:
+            raise click.UsageError("--engine spark needs --out (a .parquet folder or a .jsonl path)")
+        summary = scan_spark(list(paths), out, master=spark_master, fmt=fmt)
+        if json_out:
+            from haris.report.terminal import print_json
+
+            print_json(summary)
+        else:
+            console.print(f"spark: {summary['messages']:,} messages analysed, {summary['flagged']:,} flagged; "
+                          f"results in {out}")
+        sys.exit(EXIT_OK)
     report = _run(paths, db_url=ctx.obj["db_url"], fmt=fmt, analyse=True, out=out, json_out=json_out,
-                  thresholds=_thresholds(threshold), progress_on=not no_progress)
+                  thresholds=_thresholds(threshold), progress_on=not no_progress, workers=workers)
     if json_out:
         from haris.report.terminal import print_json
 
