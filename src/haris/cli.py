@@ -7,6 +7,8 @@ Exit codes (the same for every command):
 1   internal error (a bug: please report it with the traceback)
 2   usage or configuration error (bad option, bad setting, bad policy)
 3   bad input: one or more files could not be read (the others were processed)
+4   not found, or a check failed (``show`` of an unknown id, ``audit verify`` of a broken chain,
+    ``evidence verify`` of an altered bundle)
 ==  =====================================================================
 
 Every command that prints results takes ``--json`` for machine-readable output.
@@ -159,7 +161,9 @@ def show(ctx, item_id, json_out):
 
     found = lookup(ctx.obj["db_url"], item_id)
     if found is None:
-        raise HarisError(f"no record with id {item_id!r} in the store")
+        from haris.errors import NotFoundError
+
+        raise NotFoundError(f"no record with id {item_id!r} in the store")
     if json_out:
         from haris.report.terminal import print_json
 

@@ -44,3 +44,9 @@ class ConfigError(HarisError):
     """A setting, policy or data file that is invalid."""
 
     exit_code = 2
+
+
+class NotFoundError(HarisError):
+    """An id, file or record that does not exist."""
+
+    exit_code = 4
