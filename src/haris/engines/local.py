@@ -109,9 +109,11 @@ def run(paths: Iterable[str | Path], *, database_url: str | None = None, fmt: st
     report = ScanReport()
     out_path = Path(out) if out else None
     out_tmp = None
+    tmp_name = ""
     if out_path:
+        # Results go to a temporary file renamed at the end: a killed run never leaves a partial --out.
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".haris-", suffix=".jsonl", dir=out_path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=".haris-", suffix=".jsonl", dir=out_path.parent)
         out_tmp = os.fdopen(fd, "w", encoding="utf-8")
     try:
         for path in ingest_mod.iter_files(paths):
@@ -126,12 +128,12 @@ def run(paths: Iterable[str | Path], *, database_url: str | None = None, fmt: st
                 fr.status, fr.error = "failed", str(exc)
         if out_tmp:
             out_tmp.close()
-            os.replace(out_tmp.name, out_path)
+            os.replace(tmp_name, out_path)
             out_tmp = None
     finally:
         if out_tmp:
             out_tmp.close()
-            os.unlink(out_tmp.name)
+            os.unlink(tmp_name)
     return report
 
 
