@@ -28,7 +28,7 @@ from haris.errors import HarisError
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
 
 console = Console(stderr=False)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # never wrap file paths and errors
 
 
 def _thresholds(values: tuple[str, ...]) -> dict[str, float]:
