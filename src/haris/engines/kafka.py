@@ -86,7 +86,9 @@ class KafkaWorker:
 
         consumer = Consumer({"bootstrap.servers": self.cfg.bootstrap, "group.id": self.cfg.group,
                              "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                             "session.timeout.ms": 10000})
+                             # short session and heartbeat: a restarted worker rejoins in seconds
+                             "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+                             "topic.metadata.refresh.interval.ms": 1000})
         producer = _producer(self.cfg)
         consumer.subscribe([self.cfg.topic])
         idle = 0.0
@@ -135,7 +137,15 @@ class KafkaWorker:
                         producer.produce(self.cfg.decisions_topic, key=res.message.id.encode(),
                                          value=json.dumps(result_line(res), ensure_ascii=False).encode())
                 producer.flush(30)
-                consumer.commit(asynchronous=False)   # only after the store committed
+                # Only after the store committed: the next offset of every partition in this batch.
+                from confluent_kafka import TopicPartition
+
+                nxt: dict[tuple[str, int], int] = {}
+                for m in msgs:
+                    k = (m.topic(), m.partition())
+                    nxt[k] = max(nxt.get(k, 0), m.offset() + 1)
+                consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in nxt.items()],
+                                asynchronous=False)
                 self.processed += len(good)
         finally:
             consumer.close()
