@@ -148,6 +148,12 @@ def decide(store: Store, review_id: str, user: User, *, label: str, action: str,
         audit.append(conn, user.username, f"decision.{stage}", item["item_id"],
                      {"review_id": review_id, "label": label, "action": action, "reason": reason.strip(),
                       **({"agrees": agrees} if stage == "second" else {})})
+        # --- act hook (haris.act, issue 8): a closed item queues its platform action in this transaction ---
+        if status == "closed":
+            from haris.act.webhooks import on_review_closed
+
+            on_review_closed(conn, review_id)
+        # --- end act hook ---
     return get(store, review_id)
 
 

@@ -47,9 +47,21 @@ def create_app(database_url: str | None = None, *, store: Store | None = None) -
             return cache["analyzer"]
 
     def policy():
+        # Parsing and validating the YAML takes 10-30 ms, far more than the rest of an item's work;
+        # so the parsed document is kept and re-read only when the live version's SHA-256 changes
+        # (one indexed lookup a request, so an activation still takes effect at once, in every process).
+        from sqlalchemy import select
+
+        from haris.policy.tables import policy_versions as pv
         from haris.policy.versions import current
 
-        return current(app.state.store)[0]
+        with app.state.store.connect() as conn:
+            live = conn.execute(select(pv.c.sha256).where(pv.c.policy_id == "default", pv.c.active.is_(True))
+                                ).scalar() or "shipped-default"
+        with lock:
+            if cache.get("policy_sha") != live:
+                cache["policy"], cache["policy_sha"] = current(app.state.store)[0], live
+            return cache["policy"]
 
     app.state.analyzer = analyzer
     app.state.policy = policy

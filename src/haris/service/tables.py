@@ -64,6 +64,11 @@ review_items = Table(
     Column("closed_at", TS),
     Index(None, "status", "priority_rank", "created_at"),
     Index(None, "item_id"),
+    # The console's filters walk these in queue order (and count per queue from the first one
+    # without reading the table); migration 0007_console.
+    Index(None, "queue", "status", "priority_rank", "created_at"),
+    Index(None, "policy", "status", "priority_rank", "created_at"),
+    Index(None, "assigned_to", "status"),
 )
 
 decisions = Table(
@@ -116,4 +121,15 @@ audit_log = Table(
     Column("detail", JSONType, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# A reviewer's reveal of one media file, valid for one session and a few minutes
+# (the console re-blurs after that). Kept in the database rather than in process
+# memory so that the reveal (a POST) and the original's GET may reach different
+# server processes. Migration 0007_console.
+media_grants = Table(
+    "media_grants", metadata,
+    Column("session_id", String(64), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("media_id", Id, primary_key=True),
+    Column("expires_at", TS, nullable=False),
 )

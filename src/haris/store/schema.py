@@ -26,7 +26,7 @@ UTCDateTime = DateTime(timezone=True)
 
 sources = Table(
     "sources", metadata,
-    Column("id", Id, primary_key=True),            # sha256 of the file's bytes: the same file is the same source
+    Column("id", String(64), primary_key=True),    # sha256 of the file's bytes: the same file is the same source
     Column("path", Text, nullable=False),
     Column("format", String(20), nullable=False),
     Column("size", Integer),
@@ -80,7 +80,7 @@ messages = Table(
     Column("forwarded_from_id", Id),
     Column("kind", String(20), nullable=False),
     Column("origin", Text),
-    Column("source_id", Id),
+    Column("source_id", String(64)),
     Column("lang", String(8)),
     Column("lang_confidence", Float),
     Column("analysed_version", String(40)),   # pipeline version that produced its entities and signals

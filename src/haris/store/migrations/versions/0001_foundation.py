@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.Column('forwarded_from_id', sa.String(length=40), nullable=True),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('origin', sa.Text(), nullable=True),
-    sa.Column('source_id', sa.String(length=40), nullable=True),
+    sa.Column('source_id', sa.String(length=64), nullable=True),
     sa.Column('lang', sa.String(length=8), nullable=True),
     sa.Column('lang_confidence', sa.Float(), nullable=True),
     sa.Column('analysed_version', sa.String(length=40), nullable=True),
@@ -88,7 +88,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_signals_policy_score'), ['policy', 'score'], unique=False)
 
     op.create_table('sources',
-    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('path', sa.Text(), nullable=False),
     sa.Column('format', sa.String(length=20), nullable=False),
     sa.Column('size', sa.Integer(), nullable=True),
