@@ -39,7 +39,7 @@ def stream_cfg():
     tag = uuid.uuid4().hex[:10]
     cfg = StreamConfig(url=NATS_URL, stream=f"HT_{tag}", subject=f"ht_{tag}.items",
                        decisions_stream=f"HTD_{tag}", decisions_subject=f"ht_{tag}.decisions",
-                       dead_subject=f"ht_{tag}.dead", durable=f"w_{tag}", ack_wait=5.0)
+                       dead_subject=f"ht_{tag}.dead", durable=f"w_{tag}", ack_wait=8.0)
     yield cfg
 
     async def cleanup():

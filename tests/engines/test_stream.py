@@ -28,7 +28,7 @@ def _messages(n: int) -> list[Message]:
 
 
 def _worker_cmd(db_url, cfg, idle_exit):
-    return [sys.executable, "-m", "haris.cli", "--db", db_url, "worker", "--nats", cfg.url,
+    return [sys.executable, "-m", "haris.cli", "--db", db_url, "worker", "--nats", cfg.url, "--ack-wait", str(cfg.ack_wait),
             "--stream", cfg.stream, "--subject", cfg.subject, "--durable", cfg.durable,
             "--batch", "50", "--idle-exit", str(idle_exit)]
 
@@ -69,7 +69,8 @@ def test_sigkill_mid_stream_then_restart_stores_every_item_exactly_once(stream_c
     proc.wait()
     stored_at_kill = store.count(schema.messages)
     assert 0 < stored_at_kill < n
-    subprocess.run(_worker_cmd(sqlite_url, stream_cfg, 8), env=env, check=True, timeout=600)
+    # The killed worker's unacknowledged batch comes back after ack_wait (8 s): idle longer than that.
+    subprocess.run(_worker_cmd(sqlite_url, stream_cfg, 15), env=env, check=True, timeout=600)
     assert store.count(schema.messages) == n
     with store.connect() as conn:
         ids = {r[0] for r in conn.execute(schema.messages.select().with_only_columns(schema.messages.c.id))}
@@ -90,7 +91,7 @@ def test_poison_record_is_dead_lettered_and_does_not_block(stream_cfg, sqlite_ur
         return w
 
     w = asyncio.run(scenario())
-    assert w.processed == 20 and w.dead == 1
+    assert w.processed >= 20 and w.dead == 1       # processed counts deliveries; the store counts items
     assert Store.open(sqlite_url).count(schema.messages) == 20
     assert _dead_count(stream_cfg) == 1
 

@@ -54,15 +54,17 @@ def publish(paths, fmt, url, stream, subject):
 @click.option("--durable", default="haris-worker", show_default=True, help="Durable consumer shared by workers.")
 @click.option("--batch", default=100, show_default=True)
 @click.option("--max-deliver", default=5, show_default=True, help="Tries before a record is dead-lettered.")
+@click.option("--ack-wait", default=60.0, show_default=True,
+              help="Seconds before an unacknowledged record is redelivered (set on first use of the consumer).")
 @click.option("--idle-exit", type=float, default=None, help="Stop after this many seconds with nothing to do.")
 @click.pass_context
-def worker(ctx, url, stream, subject, durable, batch, max_deliver, idle_exit):
+def worker(ctx, url, stream, subject, durable, batch, max_deliver, ack_wait, idle_exit):
     """Analyse and store records from the stream until stopped (SIGTERM/SIGINT)."""
     from haris.engines.stream import run_worker
     from haris.store.db import Store
 
     cfg = _cfg(url, stream, subject)
-    cfg.durable, cfg.batch, cfg.max_deliver = durable, batch, max_deliver
+    cfg.durable, cfg.batch, cfg.max_deliver, cfg.ack_wait = durable, batch, max_deliver, ack_wait
     store = Store.open(ctx.find_root().obj["db_url"])
     w = run_worker(store, cfg, idle_exit=idle_exit)
     click.echo(f"worker stopped: {w.processed:,} records stored, {w.dead} dead-lettered")

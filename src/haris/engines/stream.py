@@ -152,7 +152,7 @@ class Worker:
             while not self._stop.is_set() and (limit is None or self.processed < limit):
                 try:
                     msgs = await sub.fetch(self.cfg.batch, timeout=1.0)
-                except NatsTimeout:
+                except (NatsTimeout, asyncio.TimeoutError):   # nothing to fetch within the second
                     idle += 1.0
                     if idle_exit is not None and idle >= idle_exit:
                         break
@@ -160,7 +160,9 @@ class Worker:
                 idle = 0.0
                 await self._handle(js, msgs)
         finally:
-            await nc.drain()
+            # close, not drain: every message handled was acked or nak'ed already, and
+            # draining a pull subscription can wait on a lingering fetch request.
+            await nc.close()
 
     async def _handle(self, js, msgs) -> None:
         from haris.engines.batch import analyse_batch, store_batch
