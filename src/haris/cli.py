@@ -17,6 +17,7 @@ The store is chosen with ``--db URL`` or ``HARIS_DATABASE_URL`` (default:
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from haris.errors import HarisError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
 
-console = Console(stderr=False)
+# Piped output (a file, a pager) gets a wide table rather than rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err_console = Console(stderr=True, soft_wrap=True)  # never wrap file paths and errors
 
 
