@@ -50,7 +50,7 @@ def test_scan_of_the_examples_stores_everything_once(tmp_path):
     assert first["messages"] == rep.messages > 50 and first["entities"] > 0
     for line in out.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        assert row["signals"] and row["id"].startswith("msg_")
+        assert row["signals"] and row["id"].startswith(("msg_", "con_"))
     scan([EXAMPLES], database_url=url)                # again: nothing new
     ingest([EXAMPLES], database_url=url)              # plain ingest skips files already done
     assert counts(url) == first
@@ -146,3 +146,20 @@ def test_scan_on_postgres_is_idempotent_too(pg_url, tmp_path):
     first = counts(pg_url)
     scan([data], database_url=pg_url)
     assert counts(pg_url) == first and first["messages"] == 300
+
+
+def test_scan_assesses_private_conversations_and_records_the_child_at_risk(tmp_path):
+    from haris.protect.tables import at_risk_persons
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    rep = scan([EXAMPLES / "telegram" / "grooming_chat"], database_url=url)
+    conv = [f for f in rep.flagged if f.get("kind") == "conversation"]
+    assert len(conv) == 1 and conv[0]["policy"] == "child_exploitation"
+    assert {"requests", "isolation"} <= set(conv[0]["labels"])
+    s = Store.open(url)
+    with s.connect() as conn:
+        kinds = conn.execute(select(schema.signals.c.item_kind).where(
+            schema.signals.c.policy == "child_exploitation")).scalars().all()
+        people = conn.execute(select(at_risk_persons)).mappings().all()
+    assert kinds == ["conversation"]
+    assert len(people) == 1 and people[0]["conversation_id"] == conv[0]["id"]

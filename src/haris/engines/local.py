@@ -126,6 +126,9 @@ def run(paths: Iterable[str | Path], *, database_url: str | None = None, fmt: st
                 fr.status, fr.error = "failed", str(exc)
             except HarisError as exc:
                 fr.status, fr.error = "failed", str(exc)
+        # A conversation spread over several files was assessed after each: keep its latest assessment.
+        latest = {(f["id"], f["policy"]): f for f in report.flagged}
+        report.flagged = list(latest.values())
         if out_tmp:
             out_tmp.close()
             os.replace(tmp_name, out_path)
@@ -143,6 +146,7 @@ def _run_file(store: Store, path: Path, fr: FileReport, *, fmt, analyzer, force,
     sha = file_sha256(path)
     lines: list[str] = []       # this file's output, written only once its transaction commits
     flagged: list[dict] = []
+    conversations: set[str] = set()
     with store.begin() as conn:
         if not force and store.source_done(conn, sha):
             fr.status = "skipped"
@@ -154,6 +158,8 @@ def _run_file(store: Store, path: Path, fr: FileReport, *, fmt, analyzer, force,
                 writer.add(rec)
                 continue
             fr.messages += 1
+            if rec.conversation_id and rec.kind == "message":
+                conversations.add(rec.conversation_id)
             if res is None:
                 writer.add_message(rec)
             else:
@@ -171,12 +177,61 @@ def _run_file(store: Store, path: Path, fr: FileReport, *, fmt, analyzer, force,
             id=sha, path=str(path), format=fr.format, size=path.stat().st_size, status="done",
             records=fr.messages, ingested_at=datetime.now(timezone.utc))])
     fr.status = "done"
+    if analyzer is not None and conversations:
+        conv_lines, conv_flagged = analyse_conversations(store, conversations, threshold)
+        lines.extend(conv_lines)
+        flagged.extend(conv_flagged)
     fr.flagged = len(flagged)
     report.flagged.extend(flagged)
     if out is not None and lines:
         out.write("\n".join(lines) + "\n")
     if progress:
         progress(str(path), fr.messages)
+
+
+def analyse_conversations(store: Store, conversation_ids: set[str], threshold) -> tuple[list[str], list[dict]]:
+    """Run the conversation detectors over stored conversations; store their signals and people at risk.
+
+    Runs after the messages' transaction committed (the detectors read the
+    store); its own writes are idempotent upserts, so a re-run converges.
+    """
+    from haris.detect.registry import conversation_detectors
+
+    detectors = conversation_detectors()
+    if not detectors:
+        return [], []
+    from haris.detect.conversation import load_conversations
+    from haris.protect import at_risk_from_signal, record_at_risk
+
+    lines, flagged = [], []
+    for conv in load_conversations(store, conversation_ids=sorted(conversation_ids)):
+        signals = [s for d in detectors for s in d.detect(conv)]
+        if not signals:
+            continue
+        with store.begin() as conn:
+            w = RecordWriter(store, conn)
+            w.add_signals(signals, item_kind="conversation")
+            w.flush()
+        by_id = {m.id: m for m in conv.messages}
+        for sig in signals:
+            person = at_risk_from_signal(sig, platform=conv.platform or "generic")
+            if person is not None:
+                record_at_risk(store, person)
+            lines.append(json.dumps({"id": conv.id, "kind": "conversation", "platform": conv.platform,
+                                     "messages": len(conv.messages), "signals": [sig.to_dict()]},
+                                    ensure_ascii=False))
+            if sig.score < threshold(sig.policy):
+                continue
+            # The triage row shows the first evidence message, with its spans.
+            first = (sig.data.get("timeline") or [{}])[0]
+            msg = by_id.get(first.get("message_id"))
+            flagged.append({"id": conv.id, "policy": sig.policy, "score": sig.score, "labels": sig.labels,
+                            "lang": sig.data.get("lang"), "text": msg.text if msg else "",
+                            "evidence": [e.to_dict() for e in sig.evidence
+                                         if e.detail.get("message_id") == first.get("message_id")],
+                            "policies": [sig.policy], "origin": msg.origin if msg else None,
+                            "kind": "conversation"})
+    return lines, flagged
 
 
 def _analysed(records, analyzer):

@@ -81,7 +81,7 @@ def triage_table(flagged: list[dict], console: Console, limit: int = 50) -> Tabl
     """Flagged items, most severe first: a child at risk, then sale of persons, then terrorism; then score."""
     mode = bidi_mode(console)
     table = Table(title=f"Flagged items ({len(flagged)})", show_lines=True, expand=True)
-    table.add_column("policy", no_wrap=True)
+    table.add_column("policy", max_width=28)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("lang", no_wrap=True)
     table.add_column("id", no_wrap=True, overflow="fold")
@@ -89,7 +89,7 @@ def triage_table(flagged: list[dict], console: Console, limit: int = 50) -> Tabl
     rows = sorted(flagged, key=lambda f: (-SEVERITY.get(f["policy"], 0), -f["score"]))
     for f in rows[:limit]:
         spans = [(e.get("start"), e.get("end")) for e in f.get("evidence", [])]
-        labels = ",".join(f.get("labels") or [])
+        labels = ", ".join(f.get("labels") or [])
         table.add_row(Text(f["policy"] + (f"\n{labels}" if labels else ""), style=POLICY_STYLE.get(f["policy"])),
                       f"{f['score']:.2f}", f.get("lang") or "", f["id"], highlight(f["text"], spans, mode=mode))
     if len(rows) > limit:
