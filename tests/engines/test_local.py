@@ -163,3 +163,37 @@ def test_scan_assesses_private_conversations_and_records_the_child_at_risk(tmp_p
         people = conn.execute(select(at_risk_persons)).mappings().all()
     assert kinds == ["conversation"]
     assert len(people) == 1 and people[0]["conversation_id"] == conv[0]["id"]
+
+
+def test_scan_matches_known_content_from_the_banks_and_the_policy_removes_it(tmp_path, monkeypatch):
+    from haris.match.banks import BankStore, Entry
+    from haris.policy.engine import DEFAULT_POLICY, ItemFacts, decide, load_policy
+
+    monkeypatch.setenv("HARIS_CACHE_DIR", str(tmp_path / "cache"))
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    banks = BankStore(Store.open(url))
+    banks.create_bank("known-posts", "text", "terrorism")
+    known = "The soldiers of the example state announce the new statement number 12 from the media office"
+    banks.add_entries("known-posts", [Entry(signal=known, label="statement-12")])
+    banks.create_bank("banned-links", "url", "terrorism")
+    banks.add_entries("banned-links", [Entry(signal="https://t.me/example_banned_relay")])
+    data = tmp_path / "in.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "1", "text": known.replace("number 12", "number 12 🔥🔥") + " t.me/example_other"},
+        {"id": "2", "text": "join us at telegram.me/s/example_banned_relay?utm_source=x"},
+        {"id": "3", "text": "Lambs for sale, 150 EUR each"},
+    ]) + "\n", encoding="utf-8")
+    from haris.engines.core import Analyzer
+
+    analyzer = Analyzer(store=Store.open(url))
+    assert "bank-match" in [d.name for d in analyzer.detectors]
+    from haris import ingest
+    from haris.model import Message
+
+    results = {m.platform_id: analyzer.analyse(m) for m in ingest.read(data) if isinstance(m, Message)}
+    bank_sigs = {pid: [s for s in r.signals if s.detector == "bank-match"] for pid, r in results.items()}
+    assert bank_sigs["1"] and bank_sigs["1"][0].policy == "terrorism"
+    assert bank_sigs["2"] and "bank:banned-links" in bank_sigs["2"][0].labels
+    assert bank_sigs["3"] == []
+    policy = load_policy(DEFAULT_POLICY)
+    assert decide(policy, ItemFacts.from_result(results["2"])).action == "auto_remove"

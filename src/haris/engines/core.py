@@ -25,14 +25,28 @@ class ItemResult:
         return max(self.signals, key=lambda s: s.score, default=None)
 
 
+def bank_matcher(store) -> Detector | None:
+    """The hash/text/URL bank matcher when the store has enabled banks (matching needs the store)."""
+    from haris.match.banks import BankStore
+
+    if not BankStore(store).list_banks(enabled_only=True):
+        return None
+    from haris.match.matcher import Matcher
+
+    return Matcher(store)
+
+
 class Analyzer:
     """Run the text stage and every message detector over messages."""
 
-    def __init__(self, detectors: Sequence[Detector] | None = None):
+    def __init__(self, detectors: Sequence[Detector] | None = None, *, store=None):
         if detectors is None:
             from haris.detect.registry import message_detectors
 
             detectors = message_detectors()
+            matcher = bank_matcher(store) if store is not None else None
+            if matcher is not None:
+                detectors.append(matcher)
         self.detectors = list(detectors)
 
     @property

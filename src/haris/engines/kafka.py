@@ -70,7 +70,7 @@ class KafkaWorker:
         from haris.engines.core import Analyzer
 
         self.store, self.cfg = store, cfg
-        self.analyzer = analyzer or Analyzer()
+        self.analyzer = analyzer or Analyzer(store=store)
         self.processed = 0
         self.dead = 0
         self._stop = False

@@ -97,13 +97,13 @@ def run(paths: Iterable[str | Path], *, database_url: str | None = None, fmt: st
     if analyse and workers != 1 and analyzer is None:
         from haris.engines.parallel import ParallelAnalyzer
 
-        with ParallelAnalyzer(workers or None) as par:
+        with ParallelAnalyzer(workers or None, database_url=database_url) as par:
             return run(paths, database_url=database_url, fmt=fmt, analyse=True, out=out, force=force,
                        thresholds=thresholds, analyzer=par, progress=progress, store=store)
     from haris.detect.registry import threshold_for
 
     store = store or Store.open(database_url)
-    analyzer = analyzer or (Analyzer() if analyse else None)
+    analyzer = analyzer or (Analyzer(store=store) if analyse else None)
     thresholds = thresholds or {}
     threshold = lambda policy: thresholds.get(policy, threshold_for(policy))  # noqa: E731
     report = ScanReport()

@@ -19,9 +19,12 @@ from haris.model import Message
 _analyzer: Analyzer | None = None
 
 
-def _init_worker() -> None:
+def _init_worker(database_url: str | None) -> None:
     global _analyzer
-    _analyzer = Analyzer()
+    from haris.store.db import Store
+
+    # Each worker opens the store only to load the hash banks it matches against.
+    _analyzer = Analyzer(store=Store.open(database_url, migrate=False))
 
 
 def _analyse_batch(batch: list[Message]) -> list[ItemResult]:
@@ -41,17 +44,21 @@ class ParallelAnalyzer:
     None for records that are not messages).
     """
 
-    def __init__(self, workers: int | None = None, batch_size: int = 256, max_in_flight: int | None = None):
+    def __init__(self, workers: int | None = None, batch_size: int = 256, max_in_flight: int | None = None,
+                 database_url: str | None = None):
+        self.database_url = database_url
         self.workers = workers or default_workers()
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight or self.workers * 4
         self._pool = None
-        self.version = Analyzer().version
+        from haris.store.db import Store
+
+        self.version = Analyzer(store=Store.open(database_url)).version
 
     def __enter__(self) -> "ParallelAnalyzer":
         # forkserver: workers start clean (no inherited DB connections or threads) but cheaply.
         ctx = mp.get_context("forkserver")
-        self._pool = ctx.Pool(self.workers, initializer=_init_worker)
+        self._pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.database_url,))
         return self
 
     def __exit__(self, *exc) -> None:

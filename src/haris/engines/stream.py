@@ -126,7 +126,7 @@ class Worker:
 
         self.store = store
         self.cfg = cfg or StreamConfig()
-        self.analyzer = analyzer or Analyzer()
+        self.analyzer = analyzer or Analyzer(store=store)
         self.processed = 0
         self.dead = 0
         self._stop = asyncio.Event()

@@ -43,7 +43,7 @@ def create_app(database_url: str | None = None, *, store: Store | None = None) -
             if "analyzer" not in cache:
                 from haris.engines.core import Analyzer
 
-                cache["analyzer"] = Analyzer()
+                cache["analyzer"] = Analyzer(store=app.state.store)
             return cache["analyzer"]
 
     def policy():
