@@ -24,6 +24,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Retrain the shipped message model from the corpus (deterministic: same corpus, same bytes).
+model: $(STAMP)
+	$(BIN)/haris train data/corpus/messages/train.jsonl --out src/haris/detect/models/
+
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 

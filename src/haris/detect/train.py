@@ -1,0 +1,269 @@
+"""Fit the trained layer of the message detectors: ``haris train TRAIN.jsonl --out DIR``.
+
+For each policy (trafficking, terrorism):
+
+1. Every message is analysed (normalize, language, entities) and matched against the lexicons;
+   the role/structure features of :mod:`haris.detect.features` are computed for candidates
+   (messages with at least one of the policy's cue categories; the others score 0 and are not
+   used for fitting, exactly as at inference).
+2. A logistic regression is fitted on [role features + ``ngram_scale`` × tf-idf of character
+   n-grams (char_wb, 2–4, vocabulary capped)] of the candidates.
+3. Calibration: out-of-fold decisions are computed with folds GROUPED BY SCENARIO FAMILY (the
+   corpus' ``family`` field; a line without one is its own group), so each decision is made by a
+   model that never saw that scenario; a Platt sigmoid is fitted on them.
+4. The threshold is chosen on the same out-of-fold calibrated scores: the highest F1 such that at
+   most ``max_framing_fp`` of the news/NGO/counter-speech negatives are flagged.
+5. The model is refitted on all candidates and written, with its calibration and threshold, to
+   ``DIR/messages.joblib`` (plain numbers and strings) and a readable ``DIR/messages.json``.
+
+Everything is seeded; the same corpus gives the same artifact. The test split is never read.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from haris.detect.corpus import Labelled, read_labelled
+from haris.detect.features import MessageView, feature_names, is_candidate, policy_features, view_of
+from haris.detect.model import FORMAT, MODEL_FILE, char_wb_ngrams
+from haris.errors import InputError
+from haris.text.analysis import analyse_text
+
+POLICIES = ("trafficking", "terrorism")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 13
+    folds: int = 5
+    C: float = 1.0                  # inverse L2 strength of the logistic regression
+    atoms: bool = True              # False: the rule score alone (plus n-grams), no per-atom weights
+    ngrams: bool = False            # measured: no gain out of fold (docs/detection.md); kept as an option
+    ngram_min: int = 2
+    ngram_max: int = 4
+    max_ngrams: int = 6000          # vocabulary cap (most frequent n-grams with df >= 2)
+    ngram_scale: float = 0.5        # weight of the n-gram block relative to the role features
+    max_framing_fp: float = 0.02    # share of news/NGO/counter-speech negatives a threshold may flag
+
+
+@dataclass(slots=True)
+class Design:
+    """The training matrix of one policy: candidates only."""
+
+    names: list[str]
+    X: np.ndarray
+    texts: list[str]
+    y: np.ndarray
+    groups: np.ndarray
+    index: np.ndarray   # positions of the candidates in the corpus
+
+
+def analyse_corpus(items: list[Labelled], progress: Callable[[int], None] | None = None) -> list[MessageView]:
+    views = []
+    for i, it in enumerate(items):
+        views.append(view_of(analyse_text(it.text, lang=it.lang)))
+        if progress and i % 200 == 0:
+            progress(i)
+    return views
+
+
+def design(items: list[Labelled], views: list[MessageView], policy: str,
+           cfg_features: set[str] | None = None) -> Design:
+    rows, texts, y, groups, index = [], [], [], [], []
+    names: list[str] | None = None
+    for i, (it, v) in enumerate(zip(items, views)):
+        if not is_candidate(v, policy):
+            continue
+        f, _ = policy_features(v, policy)
+        if names is None:
+            names = [n for n in f if cfg_features is None or n in cfg_features]
+        rows.append([f[n] for n in names])
+        texts.append(v.text)
+        y.append(1 if policy in it.labels else 0)
+        groups.append(it.family or f"line-{it.line}")
+        index.append(i)
+    if names is None:
+        names = [n for n in [*feature_names(policy), "rule_logit"] if cfg_features is None or n in cfg_features]
+    return Design(names, np.asarray(rows, dtype=float).reshape(len(rows), len(names)), texts,
+                  np.asarray(y, dtype=int), np.asarray(groups), np.asarray(index, dtype=int))
+
+
+def _fit(X: np.ndarray, texts: list[str], y: np.ndarray, cfg: TrainConfig):
+    """Fit vectorizer + logistic regression; return a predict(X, texts) -> z and the parts."""
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = None
+    blocks = [csr_matrix(X)]
+    if cfg.ngrams:
+        vec = TfidfVectorizer(analyzer=lambda t: char_wb_ngrams(t, cfg.ngram_min, cfg.ngram_max),
+                              max_features=cfg.max_ngrams, min_df=2, dtype=np.float64)
+        blocks.append(vec.fit_transform(texts) * cfg.ngram_scale)
+    clf = LogisticRegression(C=cfg.C, max_iter=5000, solver="liblinear", random_state=cfg.seed)
+    clf.fit(hstack(blocks).tocsr(), y)
+
+    def predict(X2: np.ndarray, texts2: list[str]) -> np.ndarray:
+        b = [csr_matrix(X2)]
+        if vec is not None:
+            b.append(vec.transform(texts2) * cfg.ngram_scale)
+        return clf.decision_function(hstack(b).tocsr())
+
+    return predict, clf, vec
+
+
+def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    if len(set(y.tolist())) < 2:
+        return 1.0, 0.0
+    lr = LogisticRegression(C=1e4, max_iter=1000)
+    lr.fit(z.reshape(-1, 1), y)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def _sigmoid(t: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-t))
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def choose_threshold(scores: np.ndarray, y: np.ndarray, framing: np.ndarray, max_framing_fp: float,
+                     tolerance: float = 0.01) -> float:
+    """The decision threshold, from out-of-fold calibrated scores of the training split.
+
+    Candidates are 0.05, 0.06, … 0.95 that flag at most ``max_framing_fp`` of the framing
+    negatives (when none does, those flagging the fewest). Among the candidates whose F1 is within
+    ``tolerance`` of the best, the one closest to 0.5 wins: the F1 curve is flat near its top, a
+    difference under a point on ~1,000 messages is noise, and 0.5 is where a calibrated score
+    says "more likely than not".
+    """
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    n_framing = max(1, int(framing.sum()))
+    rows = []
+    for t in grid:
+        flag = scores >= t
+        tp = int((flag & (y == 1)).sum())
+        fp = int((flag & (y == 0)).sum())
+        fn = int((~flag & (y == 1)).sum())
+        rows.append((float(t), prf(tp, fp, fn)[2], (flag & framing).sum() / n_framing))
+    allowed = [r for r in rows if r[2] <= max_framing_fp] or [r for r in rows if r[2] <= min(x[2] for x in rows)]
+    best = max(f for _, f, _ in allowed)
+    near = [t for t, f, _ in allowed if f >= best - tolerance]
+    return float(round(min(near, key=lambda t: (abs(t - 0.5), t)), 2))
+
+
+def fit_policy(items: list[Labelled], views: list[MessageView], policy: str, cfg: TrainConfig
+               ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Params of one policy's model and its out-of-fold report."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    d = design(items, views, policy, None if cfg.atoms else {"rule_logit"})
+    if len(set(d.y.tolist())) < 2:
+        raise InputError("training data", f"no positive or no negative candidate for {policy!r}",
+                         expected=f"messages labelled {policy!r} and benign messages that share its words")
+    n_groups = len(set(d.groups.tolist()))
+    folds = min(cfg.folds, n_groups, int(d.y.sum()), int((1 - d.y).sum()))
+    z_oof = np.zeros(len(d.y))
+    if folds >= 2:
+        splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
+        for tr, te in splitter.split(d.X, d.y, d.groups):
+            predict, _, _ = _fit(d.X[tr], [d.texts[i] for i in tr], d.y[tr], cfg)
+            z_oof[te] = predict(d.X[te], [d.texts[i] for i in te])
+    a, b = _platt(z_oof, d.y)
+    # scores over the WHOLE corpus (non-candidates score 0) for the threshold and the report
+    all_scores = np.zeros(len(items))
+    all_scores[d.index] = _sigmoid(a * z_oof + b)
+    y_all = np.array([1 if policy in it.labels else 0 for it in items])
+    framing = np.array([it.framing_negative for it in items])
+    threshold = choose_threshold(all_scores, y_all, framing, cfg.max_framing_fp)
+    _, clf, vec = _fit(d.X, d.texts, d.y, cfg)
+    coef = clf.coef_[0]
+    params: dict[str, Any] = {
+        "features": d.names, "coef": [float(c) for c in coef[:len(d.names)]],
+        "intercept": float(clf.intercept_[0]),
+        "calibration": {"method": "sigmoid", "a": a, "b": b},
+        "threshold": threshold, "ngrams": None,
+    }
+    if vec is not None:
+        vocab = sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])
+        params["ngrams"] = {
+            "n_min": cfg.ngram_min, "n_max": cfg.ngram_max,
+            "vocab": [g for g, _ in vocab], "idf": [float(x) for x in vec.idf_],
+            "coef": [float(c) * cfg.ngram_scale for c in coef[len(d.names):]],
+        }
+    report = _oof_report(items, all_scores, y_all, framing, threshold)
+    report["candidates"] = int(len(d.y))
+    return params, report
+
+
+def _oof_report(items: list[Labelled], scores: np.ndarray, y: np.ndarray, framing: np.ndarray,
+                threshold: float) -> dict[str, Any]:
+    flag = scores >= threshold
+    out: dict[str, Any] = {}
+    for lang in [None, *sorted({it.lang or "und" for it in items})]:
+        m = np.array([lang is None or (it.lang or "und") == lang for it in items])
+        tp = int((flag & (y == 1) & m).sum())
+        fp = int((flag & (y == 0) & m).sum())
+        fn = int((~flag & (y == 1) & m).sum())
+        p, r, f1 = prf(tp, fp, fn)
+        out[lang or "all"] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
+                              "tp": tp, "fp": fp, "fn": fn}
+    n_framing = int(framing.sum())
+    out["framing_negatives_flagged"] = round(float((flag & framing).sum()) / n_framing, 4) if n_framing else None
+    return out
+
+
+def data_fingerprint() -> str:
+    """sha256 over the lexicon and rule files the features are computed with.
+
+    Stored in the model: a model trained with other lexicons or rules is stale (tests/detect checks
+    that the shipped model matches the shipped data; `make model` refreshes it).
+    """
+    base = Path(__file__).parent / "data"
+    h = hashlib.sha256()
+    for f in sorted([*base.glob("lexicons/**/*.yaml"), *base.glob("rules/*.yaml")]):
+        h.update(f.relative_to(base).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def train(path: str | Path, out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
+          progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Train on a labelled JSONL file and write the artifact; return the out-of-fold report."""
+    import joblib
+
+    path, out_dir = Path(path), Path(out_dir)
+    items = read_labelled(path)
+    say = progress or (lambda _m: None)
+    say(f"analysing {len(items)} messages")
+    views = analyse_corpus(items)
+    corpus_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    policies: dict[str, Any] = {}
+    reports: dict[str, Any] = {}
+    for policy in POLICIES:
+        say(f"fitting {policy}")
+        policies[policy], reports[policy] = fit_policy(items, views, policy, cfg)
+    data_sha = data_fingerprint()
+    version = hashlib.sha256((corpus_sha + data_sha + json.dumps(asdict(cfg), sort_keys=True)).encode()
+                             ).hexdigest()[:12]
+    meta = {"trained_on": path.name, "corpus_sha256": corpus_sha, "data_sha256": data_sha, "messages": len(items),
+            "config": asdict(cfg), "out_of_fold": reports}
+    artifact = {"format": FORMAT, "version": version, "meta": meta, "policies": policies}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    joblib.dump(artifact, out_dir / MODEL_FILE, compress=3)
+    summary = {"version": version, "meta": meta,
+               "thresholds": {p: policies[p]["threshold"] for p in POLICIES},
+               "weights": {p: dict(zip(policies[p]["features"], [round(c, 4) for c in policies[p]["coef"]]))
+                           for p in POLICIES}}
+    (out_dir / "messages.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
+                                           encoding="utf-8")
+    return summary

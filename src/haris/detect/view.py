@@ -1,0 +1,256 @@
+"""The view of one message that both message detectors read, built once.
+
+:func:`view_of` matches the lexicons (head and tail of long messages), drops what is not a word
+of the message (words inside links, other languages' false friends, cues quoted inside a
+report), adds words that normalization glued from spaced letters and ages inferred from a bare
+number after a person word, and gathers the extractor's entities (ages, prices, contacts). It is
+cached for the last message per thread, so the second detector does not match again.
+
+>>> from haris.text.analysis import analyse_text
+>>> v = view_of(analyse_text("Woman (22) and her daughter (9), $3,700 for both"))
+>>> sorted(int(y) for y, _ in v.ages), [h.entry.term for h in v.persons()]
+([9, 22], ['woman', 'daughter'])
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from haris.detect.lexicon import Hit, default_lexicon
+from haris.text.analysis import AnalysedText
+
+HEAD_CHARS, TAIL_CHARS = 48_000, 16_000  # lexicon matching reads at most the head and the tail of a message
+CONTACT_KINDS = ("phone", "handle", "email", "url")
+FRAMING_CATEGORIES = ("pejorative", "reporting", "research", "awareness", "counter", "history")
+
+# A bare number right after a person word is that person's age: "girl 13", "woman (22)",
+# "بنات جداد (13، 16، 17)", "girls, 14-16". The extractor (rightly) does not call a bare number an
+# age; next to a person word, in an offer, it is one.
+_AGE_AFTER_PERSON = re.compile(
+    r"\s{0,2}[,:]?\s{0,2}\(?\s{0,2}\d{1,2}(?![\d.,]?\d)"
+    r"(?:\s{0,2}(?:[,،/\-]|to|and|et|a|و|ل|الى)\s{0,2}\d{1,2}(?![\d.,]?\d))*")
+_NOT_AN_AGE_AFTER = re.compile(r"\s{0,2}(?:[$€£%k]|m\b|km|gb|go|kg|cm|h\b|x\b|\d)")
+_DIGITS = re.compile(r"\d{1,2}")
+# Letters written one by one ("s.a.l.e", "f o r", "ل ل ب ي ع"): normalization glues them back,
+# sometimes with the next word ("s.a.l.e g.i.r.l" → "salegirl").
+_SPACED_LETTERS = re.compile(r"(?:[^\W\d_][ .\-_*·•\u200b-\u200d]{1,3}){3,}[^\W\d_]")
+_WORD = re.compile(r"\w{6,}")
+_LINKISH = re.compile(r"\S*(?:://|www\.|\.[a-z]{2,7}/)\S*|@[\w.]+")
+
+
+@dataclass(slots=True)
+class InferredAge:
+    """An age the detectors infer from a bare number after a person word (see _AGE_AFTER_PERSON)."""
+
+    start: int
+    end: int
+    text: str
+    value: int
+    kind: str = "age"
+    detail: dict = field(default_factory=lambda: {"inferred": True})
+
+
+@dataclass(slots=True)
+class MessageView:
+    """What the detectors know about one message: lexicon hits by category, and entities."""
+
+    analysed: AnalysedText
+    text: str                                  # the matching text that ``hits`` point into
+    hits: list[Hit]
+    cats: dict[str, list[Hit]] = field(default_factory=dict)
+    ages: list[tuple[float, Any]] = field(default_factory=list)     # (years, entity)
+    prices: list[Any] = field(default_factory=list)
+    contacts: list[Any] = field(default_factory=list)
+    invites: int = 0                           # invite links (t.me/…, chat.whatsapp.com/…)
+    quoted: list[tuple[int, int]] = field(default_factory=list)     # quoted regions of ``text``
+    reported: int = 0   # cue hits dropped because they are quoted inside a report (see _drop_reported)
+    goods_people: int = 0   # person words that only qualify goods ("baby clothes")
+    _persons: list[Hit] | None = None
+
+    def has(self, *cats: str) -> bool:
+        return any(c in self.cats for c in cats)
+
+    def count(self, cat: str) -> int:
+        return len(self.cats.get(cat, ()))
+
+    def original_span(self, hit: Hit) -> tuple[int, int]:
+        """The hit's span in the ORIGINAL message text."""
+        return self.analysed.norm.to_original(hit.start, hit.end)
+
+    def persons(self) -> list[Hit]:
+        """Person and captive references: pronouns and words that only qualify goods excluded."""
+        if self._persons is None:
+            goods = self.cats.get("goods", [])
+            jobs = self.cats.get("job", [])
+            self._persons = [h for c in ("person", "captive") for h in self.cats.get(c, ())
+                             if not h.entry.attr("pronoun") and not (goods and qualifies_goods(self, h))
+                             and not any(j.start <= h.start and h.end <= j.end for j in jobs)]
+        return self._persons
+
+
+_local = threading.local()
+
+
+def view_of(analysed: AnalysedText) -> MessageView:
+    """The view of ``analysed``, computed once per message (cached for the last one per thread)."""
+    last = getattr(_local, "last", None)
+    if last is not None and last.analysed is analysed:
+        return last
+    v = _build(analysed)
+    _local.last = v
+    return v
+
+
+def _build(a: AnalysedText) -> MessageView:
+    text = a.norm.text
+    lex = default_lexicon()
+    if len(text) <= HEAD_CHARS + TAIL_CHARS:
+        hits = lex.match(text)
+    else:
+        # A very long message (spam, a pasted book): the offer or the call is in its head or its
+        # tail; matching both keeps the time per message bounded whatever its length.
+        cut = len(text) - TAIL_CHARS
+        hits = lex.match(text[:HEAD_CHARS]) + [
+            Hit(h.entry, h.start + cut, h.end + cut, h.plural_s) for h in lex.match(text[cut:])]
+    hits = lex.drop_false_friends(hits, text, a.lang)
+    if _SPACED_LETTERS.search(a.original[:HEAD_CHARS]):
+        hits = _with_glued(a, text, hits)
+    # words inside links and handles are not words of the message (t.me/example_annonces)
+    if "/" in text or "@" in text:
+        links = [(m.start(), m.end()) for m in _LINKISH.finditer(text)]
+        if links:
+            hits = [h for h in hits if not any(a <= h.start and h.end <= b for a, b in links)]
+    # goods words inside a person or control phrase are not goods ("employée de MAISON",
+    # "n'a pas de TÉLÉPHONE")
+    holders = [h for h in hits if h.entry.category in ("person", "captive", "control")]
+    if holders:
+        hits = [h for h in hits if h.entry.category != "goods"
+                or not any(o.start <= h.start and h.end <= o.end and (o.start, o.end) != (h.start, h.end)
+                           for o in holders)]
+    quoted = _quoted_regions(text)
+    v = MessageView(a, text, hits, quoted=quoted)
+    if quoted:
+        _drop_reported(v)
+    for h in v.hits:
+        v.cats.setdefault(h.entry.category, []).append(h)
+    dropped = [a.norm.to_original(s, e + 1) for s, e in quoted] if v.reported else []
+    for e in a.entities:
+        kind = e.kind
+        if dropped and any(qs < e.start and e.end <= qe for qs, qe in dropped):
+            continue  # quoted inside a report
+        if kind == "age":
+            years = _number(e.value)
+            if years is not None:
+                v.ages.append((years, e))
+        elif kind == "price":
+            v.prices.append(e)
+        elif kind in CONTACT_KINDS:
+            v.contacts.append(e)
+    v.ages.extend((float(x.value), x) for x in _inferred_ages(v))
+    v.invites = sum(1 for ln in a.links if ln.kind == "invite")
+    return v
+
+
+def _with_glued(a: AnalysedText, text: str, hits: list[Hit]) -> list[Hit]:
+    """Add hits found inside words that normalization glued from spaced letters (see match_glued)."""
+    lex = default_lexicon()
+    covered = [(h.start, h.end) for h in hits]
+    extra: list[Hit] = []
+    for m in _WORD.finditer(text, 0, HEAD_CHARS):
+        if any(s <= m.start() and m.end() <= e for s, e in covered):
+            continue
+        s, e = a.norm.to_original(m.start(), m.end())
+        if e - s < 1.5 * (m.end() - m.start()):
+            continue  # written as one word: not glued
+        extra.extend(lex.match_glued(m.group(), m.start()))
+    if not extra:
+        return hits
+    return sorted(hits + extra, key=lambda h: (h.start, h.start - h.end))
+
+
+def _quoted_regions(text: str) -> list[tuple[int, int]]:
+    if '"' not in text:
+        return []
+    qs = [i for i, ch in enumerate(text[:HEAD_CHARS]) if ch == '"'][:200]
+    return [(qs[i], qs[i + 1]) for i in range(0, len(qs) - 1, 2)]
+
+
+def inside(h: Hit, regions: list[tuple[int, int]]) -> bool:
+    return any(a < h.start and h.end <= b for a, b in regions)
+
+
+def _drop_reported(v: MessageView) -> None:
+    """Quoted words in a message that reports, studies or warns are the quoted ad, not an ad.
+
+    When a framing cue (reporting, research, awareness, counter-speech, history) stands OUTSIDE
+    the quotes, the cue hits and entities inside them are dropped: "Investigators said one post
+    read “for sale, 12 years old, $12,500”" is about an ad. Without framing outside, a quote is
+    just emphasis (“dates”) and everything is kept.
+    """
+    framing = [h for h in v.hits if h.entry.category in FRAMING_CATEGORIES and not inside(h, v.quoted)]
+    if not framing:
+        return
+    kept = [h for h in v.hits if h.entry.category in FRAMING_CATEGORIES or not inside(h, v.quoted)]
+    v.reported = len(v.hits) - len(kept)
+    v.hits = kept
+
+
+def _inferred_ages(v: MessageView) -> list[InferredAge]:
+    taken = [(e.start, e.end) for e in v.analysed.entities]
+    out: list[InferredAge] = []
+    for h in v.persons()[:32]:
+        m = _AGE_AFTER_PERSON.match(v.text, h.end, h.end + 32)
+        if not m or _NOT_AN_AGE_AFTER.match(v.text, m.end()):
+            continue
+        for d in _DIGITS.finditer(v.text, m.start(), m.end()):
+            s, e = v.analysed.norm.to_original(d.start(), d.end())
+            if any(s < te and ts < e for ts, te in taken) or not 0 < int(d.group()) < 80:
+                continue
+            taken.append((s, e))
+            out.append(InferredAge(s, e, v.analysed.original[s:e], int(d.group())))
+    return out
+
+
+def _number(value: Any) -> float | None:
+    """A number out of an entity value (a number, or a dict/object with one)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    for name in ("years", "value", "amount", "age", "min", "low"):
+        v = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+    return None
+
+
+_LIST_PUNCT = frozenset(",،;؛:|/+-—–()[]\n•·")
+
+
+def qualifies_goods(v: MessageView, p: Hit) -> bool:
+    """A person word that only qualifies goods: "baby clothes", "the kids' bikes", "vélos des enfants".
+
+    The goods word and the person word overlap or are at most two short words apart, with no list
+    punctuation, emoji or joiner ("and", "et", "و", "with") between them. A person LISTED next to
+    goods ("car, furniture and the maid (29)", "🐑 lambs 🚗 car 👧 girl 13") is not one.
+    """
+    if not p.entry.key[0].isalnum():
+        return False  # an emoji person stands on its own
+    text = v.text
+    for g in v.cats.get("goods", [])[:32]:
+        if g.start < p.end and p.start < g.end:
+            return True  # "baby clothes" contains "baby"
+        a, b = (g.end, p.start) if g.end <= p.start else (p.end, g.start)
+        if b - a > 14:
+            continue
+        gap = text[a:b]
+        if any(ch in _LIST_PUNCT or not (ch.isalnum() or ch in " '") for ch in gap):
+            continue
+        if len(gap.split()) > 2 or any(a <= j.start and j.end <= b for j in v.cats.get("joiner", ())):
+            continue
+        if p.start > 0 and text[p.start - 1] == "و" and p.start - 1 >= a:
+            continue  # Arabic "و" glued to the person word: a list
+        return True
+    return False

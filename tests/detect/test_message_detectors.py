@@ -1,0 +1,123 @@
+"""The two message detectors: what they flag, what they leave alone, and the evidence they give."""
+from __future__ import annotations
+
+import pytest
+
+from haris.detect.base import Detector
+from haris.detect.registry import DEFAULT_THRESHOLDS, message_detectors
+
+TRAFFICKING_POSITIVES = [
+    ("en", "For sale: girl, 12 years old, $12,500, delivery soon."),
+    ("en", "A mother with her two children (3 years and 7 months), $3,700 for all, delivery after the checkpoint."),
+    ("en", "New girls, 14 to 16, prices by DM 💋"),
+    ("en", "Auction tonight: captive woman (25), opening bid $4,000, bids in the comments."),
+    ("fr", "À vendre : fille de 13 ans, 9 000 $, livraison bientôt, prix en mp."),
+    ("fr", "Enchères ce soir : captive de 22 ans, mise de départ 3 000 €."),
+    ("ar", "للبيع: بنت عمرها ١٢ سنة، السعر ١٢٫٥٠٠ دولار، التسليم قريباً"),
+    ("ar", "مزاد الليلة على سبية عمرها ٢٥، السعر الافتتاحي ٤٠٠٠ دولار"),
+    ("ar", "lel be3 bent 3omraha 13, el se3r 9000 dollar, tasleem orayeb"),
+]
+TERRORISM_POSITIVES = [
+    ("en", "Amaq Agency: soldiers of the caliphate targeted a checkpoint in Wilayat al-Sahil."),
+    ("en", "O Muslims, make hijra to the land of the Khilafa, the Dawla needs doctors."),
+    ("en", "Our channel was banned again. New channel of the Dawla: t.me/example_news — share it with the brothers."),
+    ("fr", "Ô lions du califat, frappez les croisés où que vous les trouviez."),
+    ("fr", "Nous prêtons allégeance à l'émir des croyants, écouter et obéir."),
+    ("ar", "#باقية_وتتمدد 🏴 الدولة الإسلامية باقية وتتمدد"),
+    ("ar", "انفروا والتحقوا بصفوف المجاهدين في ولاية الجنوب، الدولة تنادي الشباب"),
+]
+NEGATIVES = [   # hard negatives of the issue: they share the words and must not be flagged
+    ("en", "Toyota Corolla, 12 years old, $12,500, delivery soon. Call +1 555 0142."),
+    ("en", "Lambs for sale, 6 months old, $300 each, delivery possible."),
+    ("en", "My daughter is 12 today 🎂 can't believe it!"),
+    ("en", "Babysitter available: I'm 17, first aid trained, $10 an hour."),
+    ("en", "Investigators said one ad read “for sale, 12 years old, $12,500, delivery soon”."),
+    ("en", "Awareness: if you see a post offering a girl for sale, don't share it, report it. Helpline +1 555 0100."),
+    ("en", "Daesh claimed the attack through its Amaq agency, officials said."),
+    ("en", "The Abbasid caliphate moved its capital to Baghdad in 762."),
+    ("en", "Our cooking show got a new channel after the ban, recipes here: t.me/example_cook"),
+    ("en", "Don't fall for the recruiters of Daesh's so-called caliphate: it brought nothing but graves."),
+    ("fr", "Agneaux à vendre, 6 mois, 300 € pièce, livraison possible."),
+    ("fr", "Le califat omeyyade de Cordoue comptait des bibliothèques."),
+    ("ar", "أعلن تنظيم داعش مسؤوليته عن الهجوم عبر وكالة أعماق، بحسب مسؤولين"),
+    ("ar", "بنتي صار عمرها ١٢ اليوم 🎂"),
+    ("ar", "خرفان للبيع عمرها ٦ شهور، ٣٠٠ دولار للراس، التوصيل متوفر"),
+]
+
+
+@pytest.mark.parametrize("lang,text", TRAFFICKING_POSITIVES)
+def test_sale_of_persons_is_flagged(flagged, lang, text):
+    assert "trafficking" in flagged(text, lang)
+
+
+@pytest.mark.parametrize("lang,text", TERRORISM_POSITIVES)
+def test_terrorist_content_is_flagged(flagged, lang, text):
+    assert "terrorism" in flagged(text, lang)
+
+
+@pytest.mark.parametrize("lang,text", NEGATIVES)
+def test_hard_negatives_are_not_flagged(flagged, lang, text):
+    assert flagged(text, lang) == set()
+
+
+def test_detectors_follow_the_shared_interface():
+    dets = message_detectors()
+    assert {d.policy for d in dets} == {"trafficking", "terrorism"}
+    for d in dets:
+        assert isinstance(d, Detector) and d.scope == "message" and d.name and d.version
+    assert set(DEFAULT_THRESHOLDS) == {"trafficking", "terrorism"}
+
+
+def test_signal_carries_policy_sublabels_score_and_original_spans(scan):
+    text = "F O R  S A L E: g1rl, 12 years old, $12,500, delivery soon. t.me/example_seller"
+    sig = scan(text)["trafficking"]
+    assert sig.detector == "trafficking-message" and sig.detector_version
+    assert 0.0 <= sig.score <= 1.0
+    assert sig.labels == ["sale", "minor_involved"]
+    spans = [e for e in sig.evidence if e.start is not None]
+    assert spans and all(text[e.start:e.end] == e.text for e in spans)
+    lexicon = {e.detail["category"]: e.text for e in sig.evidence if e.kind == "lexicon"}
+    assert lexicon["offer"] == "F O R  S A L E" and lexicon["person"] == "g1rl"
+    kinds = {e.kind for e in sig.evidence}
+    assert {"lexicon", "entity", "pattern", "model"} <= kinds
+    assert any(e.label.startswith("rule:listing") for e in sig.evidence)
+
+
+def test_listing_is_structured(scan):
+    sig = scan("For sale: a mother with her 2 kids (3 and 9), $3,700 for all, delivery to Eastgate, "
+               "WhatsApp +1 555 0142")["trafficking"]
+    listing = sig.data["listing"]
+    assert listing["persons"]["count"] >= 3
+    assert listing["persons"]["ages"] == [3, 9] and listing["persons"]["minor"] is True
+    assert "f" in listing["persons"]["genders"]
+    assert listing["prices"][0]["value"] == {"amount": 3700.0, "currency": "USD"}
+    assert "delivery" in " ".join(listing["logistics"])
+    assert listing["contact"] and listing["contact"][0]["kind"] == "phone"
+    assert "sale" in listing["offer"]
+
+
+def test_sublabels_of_each_policy(scan):
+    assert scan("Auction tonight: girl, 14, opening bid $5,000")["trafficking"].labels == ["auction", "minor_involved"]
+    assert "sexual_services" in scan("New girls for men, hotel or your place, prices by DM")["trafficking"].labels
+    assert scan("Amaq: soldiers of the caliphate attacked a checkpoint")["terrorism"].labels == ["claim"]
+    assert "incitement" in scan("O lions of the caliphate, kill the crusaders wherever you find them")["terrorism"].labels
+    assert "recruitment" in scan("We renew our bay'ah to the amir al-mu'minin of the Dawla")["terrorism"].labels
+
+
+def test_reported_quote_drops_the_quoted_cues_but_keeps_counter_evidence(scan):
+    sigs = scan("Police said the account advertised “new girls, 14 to 16, prices by DM” before the arrests.")
+    sig = sigs.get("trafficking")
+    assert sig is None or sig.score < DEFAULT_THRESHOLDS["trafficking"]
+
+
+def test_pejorative_name_outweighs_the_vocabulary(scan):
+    supportive = scan("The soldiers of the Dawla attacked the apostates, may Allah accept them")["terrorism"].score
+    reported = scan("Daesh attacked the army, may God protect us from these khawarij")
+    assert supportive >= 0.9
+    assert "terrorism" not in reported or reported["terrorism"].score < 0.5
+
+
+def test_shipped_model_is_loaded_once():
+    from haris.detect.model import load_model
+
+    assert load_model() is load_model()

@@ -1,0 +1,159 @@
+"""`haris eval` and `haris train`: output shape, thresholds, bad input, reproducible training."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from haris.cli import cli
+from haris.detect.registry import DEFAULT_THRESHOLDS
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN = ROOT / "data" / "corpus" / "messages" / "train.jsonl"
+PROBES = Path(__file__).parent / "data" / "probes.jsonl"
+METRIC_KEYS = {"precision", "recall", "f1", "support", "tp", "fp", "fn", "tn"}
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+ROWS = [
+    {"id": "1", "lang": "en", "labels": ["trafficking"], "text": "For sale: girl, 12 years old, $12,500, delivery soon"},
+    {"id": "2", "lang": "en", "labels": [], "text": "Toyota, 12 years old, $12,500, delivery soon"},
+    {"id": "3", "lang": "fr", "labels": ["terrorism"], "text": "Agence Amaq : les soldats du califat ont ciblé un barrage"},
+    {"id": "4", "lang": "fr", "labels": [], "kind": "hard_negative", "family": "hn.te-news-report",
+     "text": "Daech a revendiqué l'attaque via son agence Amaq, selon des responsables."},
+    {"id": "5", "lang": "ar", "labels": ["trafficking"], "text": "للبيع بنت عمرها ١٢ سنة السعر ٥٠٠٠ دولار"},
+]
+
+
+def test_eval_json_has_every_policy_and_language(tmp_path):
+    f = _write(tmp_path / "eval.jsonl", ROWS)
+    res = CliRunner().invoke(cli, ["eval", str(f), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert set(out["policies"]) == {"trafficking", "terrorism", "child_exploitation"}
+    for m in out["policies"].values():
+        assert METRIC_KEYS <= set(m) and set(m["by_lang"]) == {"ar", "en", "fr"}
+        assert METRIC_KEYS <= set(m["by_lang"]["fr"])
+    tr = out["policies"]["trafficking"]
+    assert (tr["tp"], tr["fp"], tr["fn"], tr["support"]) == (2, 0, 0, 2)
+    assert out["policies"]["terrorism"]["tp"] == 1
+    assert out["policies"]["child_exploitation"]["support"] == 0
+    assert out["negatives"]["framing"] == {"count": 1, "flagged": 0, "share": 0.0,
+                                           "by_policy": {"trafficking": 0, "terrorism": 0}}
+
+
+def test_eval_threshold_override_changes_the_counts(tmp_path):
+    f = _write(tmp_path / "eval.jsonl", ROWS)
+    res = CliRunner().invoke(cli, ["eval", str(f), "--json", "--threshold", "trafficking=1.0",
+                                   "--threshold", "terrorism=0.0"])
+    out = json.loads(res.output)
+    assert out["thresholds"]["trafficking"] == 1.0
+    assert out["policies"]["terrorism"]["fp"] >= 1          # everything scored counts at 0.0
+
+
+def test_eval_reports_worst_errors_with_evidence(tmp_path):
+    rows = [{"id": "fn", "lang": "en", "labels": ["trafficking"], "text": "hello there"},
+            {"id": "fp", "lang": "en", "labels": [], "text": "For sale: girl, 12 years old, $12,500"}]
+    res = CliRunner().invoke(cli, ["eval", str(_write(tmp_path / "e.jsonl", rows)), "--json"])
+    worst = json.loads(res.output)["worst"]["trafficking"]
+    assert worst["false_positives"][0]["id"] == "fp" and worst["false_positives"][0]["evidence"]
+    assert worst["false_negatives"][0]["id"] == "fn" and "not a candidate" in worst["false_negatives"][0]["why"]
+    text = CliRunner().invoke(cli, ["eval", str(tmp_path / "e.jsonl")]).output
+    assert "worst false positives" in text and "evidence:" in text
+
+
+@pytest.mark.parametrize("content,where", [
+    ('{"id": "1", "labels": [], "text": "ok"}\n{not json\n', ":2"),
+    ('{"id": "1", "labels": ["spam"], "text": "ok"}\n', ":1"),
+    ('{"id": "1", "labels": []}\n', ":1"),
+])
+def test_eval_bad_line_is_an_input_error_naming_the_line(tmp_path, content, where):
+    from haris.cli import main
+    import sys
+
+    f = tmp_path / "bad.jsonl"
+    f.write_text(content, encoding="utf-8")
+    argv = sys.argv
+    sys.argv = ["haris", "eval", str(f)]
+    try:
+        with pytest.raises(SystemExit) as exc:
+            main()
+    finally:
+        sys.argv = argv
+    assert exc.value.code == 3
+
+
+def test_eval_bad_threshold_is_a_usage_error(tmp_path):
+    f = _write(tmp_path / "eval.jsonl", ROWS)
+    res = CliRunner().invoke(cli, ["eval", str(f), "--threshold", "trafficking=high"])
+    assert res.exit_code == 2 and "POLICY=SCORE" in res.output
+
+
+def test_eval_delegates_conversation_files(tmp_path):
+    conv = ROOT / "data" / "corpus" / "conversations" / "train.jsonl"
+    if not conv.exists():
+        pytest.skip("no conversation corpus in this tree")
+    rows = [json.loads(line) for line in conv.read_text(encoding="utf-8").splitlines()[:4]]
+    res = CliRunner().invoke(cli, ["eval", str(_write(tmp_path / "c.jsonl", rows)), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert set(out["policies"]) == {"trafficking", "terrorism", "child_exploitation"}
+    assert out["policies"]["child_exploitation"]["tp"] + out["policies"]["child_exploitation"]["fn"] == \
+        sum("child_exploitation" in r["labels"] for r in rows)
+
+
+def test_probe_sentences_written_for_these_tests_generalise(tmp_path):
+    """Held-out probes (tests/detect/data/probes.jsonl): new phrasings, never used for training."""
+    from haris.detect.evaluate import evaluate_messages
+
+    out = evaluate_messages(PROBES)
+    for policy in ("trafficking", "terrorism"):
+        assert out["policies"][policy]["f1"] >= 0.9, out["worst"][policy]
+
+
+def test_train_is_reproducible_and_calibrated_on_train_only(tmp_path):
+    lines = TRAIN.read_text(encoding="utf-8").splitlines()
+    small = tmp_path / "small.jsonl"
+    small.write_text("\n".join(lines[::3]) + "\n", encoding="utf-8")    # a third of the train split
+    runner = CliRunner()
+    for out in ("a", "b"):
+        res = runner.invoke(cli, ["train", str(small), "--out", str(tmp_path / out), "--json"])
+        assert res.exit_code == 0, res.output
+    a, b = ((tmp_path / d / "messages.joblib").read_bytes() for d in ("a", "b"))
+    assert a == b                                                        # fixed seeds: same bytes
+    report = json.loads(res.output)
+    for policy in ("trafficking", "terrorism"):
+        assert 0.05 <= report["thresholds"][policy] <= 0.95
+        assert report["meta"]["out_of_fold"][policy]["all"]["f1"] > 0.8
+    from haris.detect.model import MessageModel
+
+    model = MessageModel.load(tmp_path / "a")
+    assert set(model.policies) == {"trafficking", "terrorism"}
+
+
+def test_train_refuses_a_file_without_positives(tmp_path):
+    f = _write(tmp_path / "neg.jsonl", [{"id": str(i), "lang": "en", "labels": [], "text": "girl for sale"}
+                                        for i in range(5)])
+    res = CliRunner().invoke(cli, ["train", str(f), "--out", str(tmp_path / "m")])
+    assert res.exit_code != 0
+
+
+def test_shipped_model_is_fresh_and_thresholds_match_the_registry():
+    """`make model` must be re-run when the corpus, the lexicons or the rules change."""
+    from haris.detect.model import load_model
+    from haris.detect.train import data_fingerprint
+
+    model = load_model()
+    assert model.meta["corpus_sha256"] == hashlib.sha256(TRAIN.read_bytes()).hexdigest()
+    assert model.meta["data_sha256"] == data_fingerprint()
+    assert model.meta["trained_on"] == "train.jsonl"        # never the test split
+    for policy in ("trafficking", "terrorism"):
+        assert DEFAULT_THRESHOLDS[policy] == model[policy].threshold
+    assert (ROOT / "src/haris/detect/models/messages.joblib").stat().st_size < 1_000_000

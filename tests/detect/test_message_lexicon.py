@@ -1,0 +1,122 @@
+"""Lexicons as data: loading, validation, whole-word matching with Arabic clitics, obfuscation."""
+from __future__ import annotations
+
+import pytest
+
+from haris.detect.lexicon import Lexicon, default_lexicon
+from haris.detect.rules import load_pack, rule_pack
+from haris.errors import ConfigError
+from haris.text.normalize import for_matching
+
+
+def cats(text: str) -> dict[str, list[str]]:
+    norm = for_matching(text).text
+    out: dict[str, list[str]] = {}
+    for h in default_lexicon().match(norm):
+        out.setdefault(h.category, []).append(norm[h.start:h.end])
+    return out
+
+
+def test_every_language_has_every_policy_file():
+    lex = default_lexicon()
+    assert {"ar", "en", "fr"} <= set(lex.languages())
+    by_lang = {}
+    for e in lex.entries:
+        by_lang.setdefault(e.lang, set()).add(e.category)
+    for lang in ("ar", "en", "fr"):
+        assert {"person", "offer", "org", "call", "reporting", "pejorative", "goods"} <= by_lang[lang]
+
+
+def test_whole_words_only_and_plural():
+    assert "person" not in cats("the girlfriend of the engineer")   # girl ⊄ girlfriend
+    assert cats("new girls in town")["person"] == ["girls"]
+    assert "org" not in cats("a dawlatabad trip")
+
+
+def test_arabic_clitics_and_ta_marbuta():
+    assert cats("وللبيع سيارة")["offer"] == ["للبيع"]             # و + للبيع
+    assert cats("بنتها عمرها ١٢")["person"] == ["بنتها"]           # pronoun ending kept in the hit
+    assert "captive" in cats("السبيتين جاهزتين")                  # سبية → سبيت + ين
+    assert "charity" not in cats("دفع سريع")                     # سريع is not س + ريع
+    assert "history" not in cats("تم نقل الملكية")                 # الملكية is not الملك + ية
+
+
+@pytest.mark.parametrize("text", [
+    "f o r  s a l e girl", "s.a.l.e g.i.r.l", "fоr sаlе gіrl",   # spaced, dotted, Cyrillic look-alikes
+    "f\u200bo\u200br sale girl", "for s4le g1rl", "FOR SALE GIRL",
+])
+def test_obfuscated_english_is_matched(text):
+    from haris.detect.features import view_of
+    from haris.text.analysis import analyse_text
+
+    v = view_of(analyse_text(text))     # the view adds words glued by normalization ("salegirl")
+    assert v.has("person") and v.has("offer", "auction")
+
+
+@pytest.mark.parametrize("text", ["ل ل ب ي ع بنت", "لـلـبـيـع بـنـت", "للبيع بنت\u200c", "lel be3 bent"])
+def test_obfuscated_arabic_and_arabizi_are_matched(text):
+    found = cats(text)
+    assert found.get("offer") and found.get("person")
+
+
+def test_words_inside_links_are_not_words_of_the_message():
+    from haris.detect.features import view_of
+    from haris.text.analysis import analyse_text
+    v = view_of(analyse_text("join the brothers at t.me/example_annonces_reported"))
+    assert not v.has("reporting")
+
+
+def _write(tmp_path, cats_yaml: str, lang_yaml: str):
+    (tmp_path / "categories.yaml").write_text(cats_yaml, encoding="utf-8")
+    (tmp_path / "xx").mkdir(exist_ok=True)
+    (tmp_path / "xx" / "a.yaml").write_text(lang_yaml, encoding="utf-8")
+
+
+def test_unknown_category_is_a_config_error_naming_the_file(tmp_path):
+    _write(tmp_path, "categories:\n  offer: {policy: trafficking}\n", "lang: xx\ncategories:\n  bogus: [a]\n")
+    with pytest.raises(ConfigError, match=r"a\.yaml.*bogus"):
+        Lexicon.load(tmp_path)
+
+
+def test_unknown_attribute_and_wrong_language_are_errors(tmp_path):
+    _write(tmp_path, "categories:\n  person: {policy: trafficking}\n",
+           "lang: xx\ncategories:\n  person: [{term: girl, colour: red}]\n")
+    with pytest.raises(ConfigError, match="colour"):
+        Lexicon.load(tmp_path)
+    _write(tmp_path, "categories:\n  person: {policy: trafficking}\n", "lang: yy\ncategories:\n  person: [girl]\n")
+    with pytest.raises(ConfigError, match="does not match its folder"):
+        Lexicon.load(tmp_path)
+
+
+def test_a_new_language_is_data_only(tmp_path):
+    _write(tmp_path, "categories:\n  offer: {policy: trafficking}\n  person: {policy: trafficking}\n",
+           "lang: xx\ncategories:\n  offer: [te koop]\n  person: [{term: meisje, gender: f}]\n")
+    lex = Lexicon.load(tmp_path)
+    norm = for_matching("Te koop: meisje").text
+    assert sorted(h.category for h in lex.match(norm)) == ["offer", "person"]
+
+
+def test_rules_refer_only_to_known_atoms(tmp_path):
+    for policy in ("trafficking", "terrorism"):
+        assert rule_pack(policy).rules    # validated against the feature names on load
+    bad = tmp_path / "r.yaml"
+    bad.write_text("policy: trafficking\nbias: 0\nrules:\n  x: {weight: 1, all: [no_such_atom]}\n")
+    with pytest.raises(ConfigError, match="no_such_atom"):
+        load_pack(bad, {"person"})
+
+
+def test_match_is_bounded_on_spam():
+    text = for_matching("girl for sale " * 20_000).text
+    hits = default_lexicon().match(text)
+    assert len(hits) <= 4_000 + 8
+
+
+def test_false_friends_of_the_message_language_are_ignored():
+    from haris.detect.features import view_of
+    from haris.text.analysis import analyse_text
+
+    fr = view_of(analyse_text("Le club vend son attaquant de 25 ans", lang="fr"))
+    assert not fr.has("person")                     # French "son" is "his", not the English "son"
+    en = view_of(analyse_text("For sale: my son, 12", lang="en"))
+    assert en.has("person")
+    assert view_of(analyse_text("je viens car il pleut", lang="fr")).has("goods") is False
