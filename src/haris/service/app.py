@@ -114,6 +114,9 @@ def create_app(database_url: str | None = None, *, store: Store | None = None) -
             raise
     else:
         app.include_router(console_router)
+        from haris.act.console_routes import router as transparency_router
+
+        app.include_router(transparency_router)
         from fastapi.staticfiles import StaticFiles
         from pathlib import Path
 
