@@ -51,7 +51,9 @@ def local(path: Path, workers: int, tmp: Path) -> float:
 def spark(path: Path, cores: int, tmp: Path) -> float:
     from haris.engines.spark import scan_spark, spark_session, stage_messages
 
-    staged = stage_messages([path], tmp / f"stage{cores}")   # staging is the driver's; time the analysis
+    stage_dir = tmp / f"stage{cores}"
+    stage_dir.mkdir(exist_ok=True)
+    staged = stage_messages([path], stage_dir)   # staging is the driver's; time the analysis
     s = spark_session(f"local[{cores}]", "haris-bench")
     try:
         t0 = time.perf_counter()
