@@ -29,7 +29,14 @@ def _init_worker(database_url: str | None) -> None:
 
 def _analyse_batch(batch: list[Message]) -> list[ItemResult]:
     assert _analyzer is not None
-    return [_analyzer.analyse(m) for m in batch]
+    out = []
+    for m in batch:
+        r = _analyzer.analyse(m)
+        # The parent already holds the message: don't send it back twice (it is re-attached there).
+        r.message = None
+        r.analysed.message = None
+        out.append(r)
+    return out
 
 
 def default_workers() -> int:
@@ -77,7 +84,12 @@ class ParallelAnalyzer:
                 recs, fut = pending.popleft()
                 results = iter(fut.get())
                 for r in recs:
-                    yield (r, next(results) if isinstance(r, Message) else None)
+                    if isinstance(r, Message):
+                        res = next(results)
+                        res.message = res.analysed.message = r
+                        yield (r, res)
+                    else:
+                        yield (r, None)
 
         for rec in records:
             batch.append(rec)
