@@ -14,6 +14,7 @@ evaluation uses it to report the worst errors with their evidence.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable
 
@@ -109,7 +110,7 @@ def counter_evidence(v: MessageView, categories: Iterable[str], limit: int = 8) 
     return out
 
 
-class MessagePolicyDetector:
+class MessagePolicyDetector(ABC):
     """Base of the two message detectors; subclasses set the policy and add sub-labels and data."""
 
     name: ClassVar[str]
@@ -151,8 +152,9 @@ class MessagePolicyDetector:
                       item_id=v.analysed.item_id, data=data)
 
     # hooks
+    @abstractmethod
     def sublabels(self, a: Assessment) -> list[str]:
-        raise NotImplementedError
+        """The policy's sub-labels for an assessment (each detector defines its own)."""
 
     def entity_evidence(self, v: MessageView) -> list[Evidence]:
         return []

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -232,18 +233,20 @@ def _arabizi_words_with_digits() -> frozenset[str]:
 
 # ---------------------------------------------------------------- steps
 
-class _Step:
+class _Step(ABC):
     """One normalization step: ``apply`` for speed, ``tracked`` for the offset map.
 
     ``tracked(s)`` returns the same text as ``apply(s)`` plus, per output character, the [a, b)
     span of ``s`` it came from (two lists, non-decreasing).
     """
 
+    @abstractmethod
     def apply(self, s: str) -> str:
-        raise NotImplementedError
+        """The step's output text."""
 
+    @abstractmethod
     def tracked(self, s: str) -> tuple[str, list[int], list[int]]:
-        raise NotImplementedError
+        """The step's output text and, per output character, its source span."""
 
 
 class _Nfkc(_Step):
