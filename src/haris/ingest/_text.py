@@ -121,3 +121,21 @@ def _utf16_lines(path: Path, codec: str, bom: int) -> Iterator[tuple[int, int, s
                 break
     if pending:
         yield number, offset, pending.rstrip("\r")
+
+
+def json_lines(path: Path, expected: str = "one JSON object per line") -> Iterator[tuple[int, int, object]]:
+    """(line number, byte offset, parsed value) for each non-blank line of a JSON Lines file.
+
+    A line that is not JSON raises InputError naming the line and the byte where parsing stopped.
+    """
+    import json
+
+    for number, offset, line in lines(path):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, f"invalid JSON ({exc.msg})", line=number,
+                             offset=offset + len(line[:exc.pos].encode("utf-8")), expected=expected) from None
+        yield number, offset, value

@@ -27,7 +27,7 @@ from typing import get_args
 
 from haris.errors import ConfigError, InputError
 from haris.ingest._links import find_links, kind_from_name, locate_links, media_file
-from haris.ingest._text import lines
+from haris.ingest._text import json_lines, lines
 from haris.model import Account, Channel, ChannelKind, Conversation, Media, Message, Platform, Record, stable_id
 
 FIELDS = ("id", "text", "time", "author", "author_name", "author_handle", "channel", "channel_name",
@@ -58,15 +58,7 @@ def read_jsonl(path: Path, mapping: dict | None = None) -> Iterator[Record]:
     """Records of a JSONL file, one message per non-blank line."""
     path = Path(path)
     rows = _Rows(path, check_mapping(mapping))
-    for number, offset, line in lines(path):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"invalid JSON ({exc.msg})", line=number,
-                             offset=offset + len(line[:exc.pos].encode("utf-8")),
-                             expected="one JSON object per line") from None
+    for number, offset, obj in json_lines(path):
         if not isinstance(obj, dict):
             raise InputError(path, f"a JSON {type(obj).__name__} instead of an object", line=number,
                              offset=offset, expected="one JSON object per line")

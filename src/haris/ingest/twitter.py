@@ -34,7 +34,7 @@ from pathlib import Path
 from haris.errors import InputError
 from haris.ingest._json import JsonSource, ijson_backend, json_errors
 from haris.ingest._links import make_link
-from haris.ingest._text import lines
+from haris.ingest._text import json_lines
 from haris.model import Account, Channel, Conversation, Link, Media, Message, Record, stable_id
 
 PLATFORM = "twitter"
@@ -63,15 +63,7 @@ def read(path: Path) -> Iterator[Record]:
     path = Path(path)
     reader = _Reader(path)
     if _is_json_lines(path):
-        for number, offset, line in lines(path):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(path, f"invalid JSON ({exc.msg})", line=number,
-                                 offset=offset + len(line[:exc.pos].encode("utf-8")),
-                                 expected="one complete JSON object per line") from None
+        for number, _offset, obj in json_lines(path, "one complete JSON object per line"):
             yield from reader.value(obj, f"{path}:{number}", number)
         return
     yield from _read_document(reader, path)
