@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from haris.detect.conversation import ConversationState  # noqa: E402
 from haris.text.normalize import for_matching  # noqa: E402
+from haris.detect.conversation.state import deep_size
 
 CORPUS = REPO / "data" / "corpus" / "conversations"
 
@@ -68,25 +69,6 @@ def run_states(convs, *, known_lang: bool) -> tuple[float, int]:
                 st.score()
         n += len(msgs)
     return time.perf_counter() - start, n
-
-
-def deep_size(obj, seen=None) -> int:
-    seen = set() if seen is None else seen
-    if id(obj) in seen or isinstance(obj, type):
-        return 0
-    seen.add(id(obj))
-    size = sys.getsizeof(obj)
-    if isinstance(obj, dict):
-        size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in obj.items())
-    elif isinstance(obj, (list, tuple, set, frozenset)):
-        size += sum(deep_size(v, seen) for v in obj)
-    else:
-        for name in getattr(type(obj), "__slots__", ()) or ():
-            if hasattr(obj, name):
-                size += deep_size(getattr(obj, name), seen)
-        if hasattr(obj, "__dict__"):
-            size += deep_size(vars(obj), seen)
-    return size
 
 
 def main(argv: list[str] | None = None) -> int:

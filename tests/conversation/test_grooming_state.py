@@ -1,33 +1,13 @@
 """Incremental scoring: stages, roles, ages, and bad input (bounded memory, no crash)."""
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 
 from haris.detect.conversation import ConversationState, assess
 from haris.detect.conversation.state import EVIDENCE_PER_STAGE, MAX_SENDERS
 
 from conversation_helpers import T0, state_of
-
-
-def deep_size(obj, seen=None) -> int:
-    """Bytes held by an object graph (what a platform keeps per open conversation)."""
-    seen = set() if seen is None else seen
-    if id(obj) in seen or isinstance(obj, type):
-        return 0
-    seen.add(id(obj))
-    size = sys.getsizeof(obj)
-    if isinstance(obj, dict):
-        size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in obj.items())
-    elif isinstance(obj, (list, tuple, set, frozenset)):
-        size += sum(deep_size(v, seen) for v in obj)
-    elif hasattr(obj, "__slots__") or hasattr(obj, "__dict__"):
-        for name in getattr(type(obj), "__slots__", ()) or ():
-            if hasattr(obj, name):
-                size += deep_size(getattr(obj, name), seen)
-        if hasattr(obj, "__dict__"):
-            size += deep_size(vars(obj), seen)
-    return size
+from haris.detect.conversation.state import deep_size
 
 
 def test_stages_begin_where_the_adult_first_says_them(grooming_en):

@@ -411,3 +411,25 @@ def _number_after(key: str, pos: int, hits: list[Hit]) -> tuple[int, int, int] |
         if h.section == "number" and h.start == pos and h.value is not None:
             return h.value, h.start, h.end
     return None
+
+
+def deep_size(obj, seen: set[int] | None = None) -> int:
+    """Bytes held by an object graph: what a platform keeps per open conversation state."""
+    import sys
+
+    seen = set() if seen is None else seen
+    if id(obj) in seen or isinstance(obj, type):
+        return 0
+    seen.add(id(obj))
+    size = sys.getsizeof(obj)
+    if isinstance(obj, dict):
+        size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in obj.items())
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        size += sum(deep_size(v, seen) for v in obj)
+    else:
+        for name in getattr(type(obj), "__slots__", ()) or ():
+            if hasattr(obj, name):
+                size += deep_size(getattr(obj, name), seen)
+        if hasattr(obj, "__dict__"):
+            size += deep_size(vars(obj), seen)
+    return size
