@@ -191,30 +191,24 @@ def db_upgrade(ctx):
     console.print(f"database at {database_url(ctx.find_root().obj['db_url'])} is up to date")
 
 
-def _mount_optional_groups() -> None:
-    """Commands of capabilities that live in their own stage folder."""
-    import importlib
+def _mount_stage_commands() -> None:
+    """Each stage folder defines its own commands; they are mounted here under their names."""
+    from haris.act.cli import evidence, report, webhook
+    from haris.detect.cli import eval_cmd, train_cmd
+    from haris.engines.cli import publish, worker
+    from haris.match.cli import bank, hash_cmd
+    from haris.network.cli import network
+    from haris.policy.cli import policy
+    from haris.service.cli import apikey, audit, serve, user
 
-    for module, names in (("haris.match.cli", ("bank", "hash")),
-                          ("haris.network.cli", ("network",)),
-                          ("haris.detect.cli", ("eval", "train")),
-                          ("haris.policy.cli", ("policy",)),
-                          ("haris.service.cli", ("serve", "user", "apikey", "audit")),
-                          ("haris.act.cli", ("webhook", "evidence", "report")),
-                          ("haris.engines.cli", ("publish", "worker"))):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
-                continue  # that capability is not installed in this tree
-            raise
-        for name in names:
-            cmd = getattr(mod, name, None) or getattr(mod, name + "_cmd", None)
-            if cmd is not None:
-                cli.add_command(cmd, name)
+    for name, cmd in (("bank", bank), ("hash", hash_cmd), ("network", network), ("eval", eval_cmd),
+                      ("train", train_cmd), ("policy", policy), ("serve", serve), ("user", user), ("apikey", apikey),
+                      ("audit", audit), ("webhook", webhook), ("evidence", evidence), ("report", report),
+                      ("publish", publish), ("worker", worker)):
+        cli.add_command(cmd, name)
 
 
-_mount_optional_groups()
+_mount_stage_commands()
 
 
 def main() -> None:
