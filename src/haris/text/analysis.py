@@ -1,10 +1,10 @@
 """Everything the text stage knows about one message, computed once.
 
 Detectors never normalize or extract on their own: they read an
-:class:`AnalysedText`, which holds the original text, its two normalized forms
-(``clean`` for extraction, ``norm`` for lexicon matching, each mapping back to
-the original), the language, the entities and the links. Evidence spans are
-therefore always offsets into the original text.
+:class:`AnalysedText`, which holds the original text, its matching form
+(``norm``, which maps back to the original), the language, the entities and
+the links. Entities are extracted from the original text, so evidence spans
+are always offsets into the original.
 
 >>> a = analyse_text("For sale: girl, 12 years old, $12,500")
 >>> [e.kind for e in a.entities]
