@@ -1,7 +1,7 @@
-"""Validate the labelled message corpus in data/corpus/messages (train.jsonl, test.jsonl).
+"""Validate the labelled message corpus in data/corpus/messages (train, dev and test .jsonl).
 
 The corpus feeds detector training and the evaluation that gates releases, so these tests
-guard its schema, its balance, the train/test separation by scenario family, and the data
+guard its schema, its balance, the separation of the splits by scenario family, and the data
 rules of the project (fictional phone numbers, links and handles only).
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from haris.errors import ConfigError
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "data" / "corpus" / "messages"
-SPLITS = ("train", "test")
+SPLITS = ("train", "dev", "test")
 LANGS = {"ar", "en", "fr"}
 KINDS = {"positive", "hard_negative", "easy_negative"}
 FIELDS = {"id", "lang", "labels", "sublabels", "kind", "family", "text"}
@@ -139,11 +139,12 @@ def test_each_language_is_large_and_balanced(records):
         assert 0.02 <= kinds["easy_negative"] / len(recs) <= 0.10, (lang, kinds)
 
 
-def test_test_split_is_about_thirty_percent_and_covers_every_class(records):
+def test_held_out_splits_are_sizeable_and_cover_every_class(records):
     for lang in sorted(LANGS):
         recs = [r for r in records if r["lang"] == lang]
         share = sum(r["split"] == "test" for r in recs) / len(recs)
-        assert 0.2 <= share <= 0.4, (lang, share)
+        assert 0.15 <= share <= 0.4, (lang, share)
+        assert sum(r["split"] == "dev" for r in recs) / len(recs) >= 0.08, lang
         for split in SPLITS:
             part = [r for r in recs if r["split"] == split]
             subs = {s for r in part for s in r["sublabels"]}
@@ -151,8 +152,8 @@ def test_test_split_is_about_thirty_percent_and_covers_every_class(records):
             assert {r["kind"] for r in part} == KINDS, (lang, split)
 
 
-def test_hard_negatives_mimic_both_policies_in_both_splits(records):
-    families = yaml.safe_load((CORPUS_DIR / "families.yaml").read_text(encoding="utf-8"))["families"]
+def test_hard_negatives_mimic_both_policies_in_every_split(records, generator):
+    families = {name: {"mimics": fam.mimics} for name, fam in generator.load_families()[1].items()}
     for lang in sorted(LANGS):
         seen = {(r["split"], families[r["family"]]["mimics"])
                 for r in records if r["lang"] == lang and r["kind"] == "hard_negative"}
@@ -161,7 +162,7 @@ def test_hard_negatives_mimic_both_policies_in_both_splits(records):
 
 # ---------------------------------------------------------------- train/test separation
 
-def test_no_family_is_in_both_splits(records):
+def test_no_family_is_in_two_splits(records):
     split_of: dict[str, set[str]] = defaultdict(set)
     for r in records:
         split_of[r["family"]].add(r["split"])
@@ -190,10 +191,11 @@ def test_no_two_messages_differ_only_by_numbers(records):
     assert [ids for ids in by_shape.values() if len(ids) > 1] == []
 
 
-def test_test_messages_are_not_near_copies_of_train_messages(splits):
+@pytest.mark.parametrize("held_out", ["dev", "test"])
+def test_held_out_messages_are_not_near_copies_of_train_messages(splits, held_out):
     for lang in sorted(LANGS):
         train = [without_numbers(r["text"]) for r in splits["train"] if r["lang"] == lang]
-        for r in splits["test"]:
+        for r in splits[held_out]:
             if r["lang"] != lang:
                 continue
             match, score, _ = process.extractOne(without_numbers(r["text"]), train, scorer=fuzz.ratio)

@@ -1,12 +1,12 @@
-"""Build the labelled message corpus (train.jsonl, test.jsonl) from hand-written templates.
+"""Build the labelled message corpus (train, dev and test .jsonl) from hand-written templates.
 
 The corpus evaluates and trains the message-level detectors for the `trafficking` and
 `terrorism` policies. Every message is written by hand in ``templates/<lang>/*.yaml``;
 this script only fills the slots (ages, prices, fictional contacts, places), applies
-keyword obfuscation to a few marked items, assigns ids, and writes the two splits.
+keyword obfuscation to a few marked items, assigns ids, and writes the three splits.
 
-Splits are decided per *family* (scenario) in ``families.yaml``: a family goes wholly
-to train or wholly to test, in every language, so the test split measures
+Splits are decided per *family* (scenario) in ``families.yaml`` and ``families.d/*.yaml``:
+a family goes wholly to train, dev or test, in every language, so the test split measures
 generalisation to unseen phrasings and scenarios, not memorisation.
 
 Template syntax
@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 SEED = 20240611
 LANGS = ("ar", "en", "fr")
 KINDS = ("positive", "hard_negative", "easy_negative")
-SPLITS = ("train", "test")
+SPLITS = ("train", "dev", "test")
 
 # Numeric slots: (low, high, step). Ages of minors are kept apart from adult ages so the
 # generator can add the `minor_involved` sub-label automatically and never by mistake.
@@ -123,16 +123,30 @@ def _load_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
 
+def family_files(path: Path = HERE / "families.yaml") -> list[Path]:
+    """families.yaml, then every families.d/*.yaml beside it (sorted): one file per author."""
+    return [path, *sorted((path.parent / "families.d").glob("*.yaml"))]
+
+
 def load_families(path: Path = HERE / "families.yaml") -> tuple[dict[str, tuple[str, ...]], dict[str, Family]]:
-    """Return (policy id -> allowed sub-labels, family name -> Family), checked."""
+    """Return (policy id -> allowed sub-labels, family name -> Family), checked.
+
+    ``policies`` come from families.yaml; families from it and from ``families.d/*.yaml``.
+    """
     doc = _load_yaml(path)
     policies = {k: tuple(v) for k, v in doc["policies"].items()}
     families: dict[str, Family] = {}
-    for name, spec in doc["families"].items():
+    specs: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for file in family_files(path):
+        for name, spec in ((_load_yaml(file) or {}).get("families") or {}).items():
+            if name in specs:
+                raise ConfigError(f"{file}: family {name} is already declared in {specs[name][0].name}")
+            specs[name] = (file, spec)
+    for name, (file, spec) in specs.items():
         fam = Family(name=name, split=spec["split"], kind=spec["kind"],
                      labels=tuple(spec.get("labels", [])), sublabels=tuple(spec.get("sublabels", [])),
                      mimics=spec.get("mimics"), about=spec["about"])
-        where = f"{path}: family {name}"
+        where = f"{file}: family {name}"
         if fam.split not in SPLITS:
             raise ConfigError(f"{where}: split must be one of {SPLITS}, got {fam.split!r}")
         if fam.kind not in KINDS:
@@ -335,12 +349,12 @@ ID_CODES = {"trafficking": "tr", "terrorism": "te", "hard_negative": "hn", "easy
 
 @dataclass
 class Corpus:
-    splits: dict[str, list[dict[str, Any]]]  # "train"/"test" -> records with ids
+    splits: dict[str, list[dict[str, Any]]]  # "train"/"dev"/"test" -> records with ids
     obfuscated: Counter[tuple[str, str]]      # (lang, method) -> items obfuscated by the generator
 
 
 def build() -> Corpus:
-    """Render all templates into the two splits, with ids assigned."""
+    """Render all templates into the splits, with ids assigned."""
     policies, families = load_families()
     order = list(families)
     rendered: list[dict[str, Any]] = []
@@ -423,9 +437,14 @@ def readme_with_counts(readme: str, corpus: Corpus) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed files are stale")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="build and validate everything, print the counts, write nothing")
     args = parser.parse_args(argv)
     corpus = build()
     splits = corpus.splits
+    if args.dry_run:
+        print(counts_markdown(corpus))
+        return 0
     outputs = {HERE / f"{s}.jsonl": to_jsonl(splits[s]) for s in SPLITS}
     readme_path = HERE / "README.md"
     outputs[readme_path] = readme_with_counts(readme_path.read_text(encoding="utf-8"), corpus)

@@ -163,10 +163,12 @@ def terrorism_features(v: MessageView) -> dict[str, float]:
     f["claim_format"] = _b(v.has("media_format") and v.has("org_media", "org") and v.has("claim"))
     f["brethren_call"] = _b(v.has("brethren") and v.has("call", "recruit", "hijra"))
     f["org_glorify"] = _b(side and v.has("glorify"))
-    f["org_pledge"] = _b(v.has("pledge") and (org or v.has("supporter", "call")))
+    # a pledge or a come-back addressed to the in-group ("send the bay'ah to the brothers",
+    # "to all supporters: find us on ...") is the group's own voice even without its name
+    f["org_pledge"] = _b(v.has("pledge") and (org or v.has("supporter", "call", "brethren", "symbol")))
     f["org_hijra"] = _b(v.has("hijra") and (org or v.has("call", "supporter")))
     f["resurgence_link"] = _b(v.has("resurgence") and link)
-    f["resurgence_side"] = _b(v.has("resurgence") and (side or v.has("spread")))
+    f["resurgence_side"] = _b(v.has("resurgence") and (side or v.has("spread", "brethren")))
     f["spread_side"] = _b(v.has("spread") and side)
     f["recruit_side"] = _b(v.has("recruit") and side)
     frame = v.has(*FRAMING_CATEGORIES)

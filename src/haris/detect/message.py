@@ -48,7 +48,7 @@ def assess(analysed: AnalysedText, policy: str, model: MessageModel | None = Non
     if not is_candidate(v, policy):
         return Assessment(policy, 0.0, False, v)
     feats, fired = policy_features(v, policy)
-    score, contribs = (model or load_model())[policy].score(feats, v.text)
+    score, contribs = (model or load_model())[policy].score(feats, v.text, analysed.original)
     return Assessment(policy, score, True, v, feats, contribs, fired)
 
 

@@ -3,8 +3,13 @@
 For each policy the score of a candidate message is::
 
     z     = intercept + Σ coef[f] · feature[f]            (role/structure features, features.py)
+              + coef[semantic] · σ(w · embedding + w0)      (sentence-encoder read-out, optional)
               + Σ coef[g] · tfidf[g]                        (character n-grams of the matching text)
     score = 1 / (1 + exp(-(a · z + b)))                     (Platt calibration)
+
+``semantic`` is a linear read-out of the multilingual sentence embedding of the ORIGINAL text
+(:mod:`haris.detect.encoder`), itself fitted on the training split: how much the message reads
+like the policy's positives in any language, for the phrasings no lexicon entry covers.
 
 ``coef`` and ``intercept`` are fitted by :mod:`haris.detect.train` on the training split;
 ``a``/``b`` are fitted on out-of-fold decisions of that split (folds grouped by scenario family),
@@ -72,6 +77,26 @@ class PolicyModel:
             # idf · coef folded into one number per n-gram: z gets Σ tf·w / ‖tf·idf‖
             self.ngram_idf: dict[str, float] = dict(zip(ng["vocab"], map(float, ng["idf"])))
             self.ngram_weight = {g: float(c) for g, c in zip(ng["vocab"], ng["coef"])}
+        sem = params.get("semantic")
+        self.semantic: tuple[list[float], float] | None = None
+        if sem:
+            from haris.detect import encoder
+
+            if sem.get("encoder") != encoder.NAME or len(sem["coef"]) != encoder.DIMENSIONS:
+                raise ConfigError(f"{policy}: the model's semantic read-out was fitted with encoder "
+                                  f"{sem.get('encoder')!r}, this build has {encoder.NAME!r}; retrain it")
+            self.semantic = ([float(c) for c in sem["coef"]], float(sem["intercept"]))
+
+    def semantic_value(self, original: str) -> float:
+        """σ(w · embedding(original) + w0): the read-out of the sentence encoder, in [0, 1]."""
+        assert self.semantic is not None
+        import numpy as np
+
+        from haris.detect.encoder import embed
+
+        w, w0 = self.semantic
+        t = float(np.dot(embed(original), w)) + w0
+        return 1.0 / (1.0 + math.exp(-t)) if t >= 0 else math.exp(t) / (1.0 + math.exp(t))
 
     def ngram_vector(self, text: str) -> dict[str, float]:
         """L2-normalized tf-idf of the n-grams in the vocabulary (as the training vectorizer)."""
@@ -81,7 +106,10 @@ class PolicyModel:
         norm = math.sqrt(sum(x * x for x in vec.values()))
         return {g: x / norm for g, x in vec.items()} if norm else {}
 
-    def decision(self, features: dict[str, float], text: str) -> tuple[float, list[Contribution]]:
+    def decision(self, features: dict[str, float], text: str,
+                 original: str | None = None) -> tuple[float, list[Contribution]]:
+        if self.semantic is not None:
+            features = {**features, "semantic": self.semantic_value(original if original is not None else text)}
         z = self.intercept
         contribs: list[Contribution] = []
         for name, value in features.items():
@@ -104,8 +132,10 @@ class PolicyModel:
         e = math.exp(t)
         return e / (1.0 + e)
 
-    def score(self, features: dict[str, float], text: str) -> tuple[float, list[Contribution]]:
-        z, contribs = self.decision(features, text)
+    def score(self, features: dict[str, float], text: str,
+              original: str | None = None) -> tuple[float, list[Contribution]]:
+        """Calibrated score of a candidate: ``text`` is the matching text, ``original`` what was posted."""
+        z, contribs = self.decision(features, text, original)
         return self.calibrate(z), contribs
 
 

@@ -49,6 +49,8 @@ class TrainConfig:
     max_ngrams: int = 6000          # vocabulary cap (most frequent n-grams with df >= 2)
     ngram_scale: float = 0.5        # weight of the n-gram block relative to the role features
     max_framing_fp: float = 0.02    # share of news/NGO/counter-speech negatives a threshold may flag
+    semantic: bool = False          # add the sentence-encoder read-out (haris.detect.encoder) as a feature
+    semantic_C: float = 1.0         # inverse L2 strength of that read-out (512 weights)
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class Design:
     names: list[str]
     X: np.ndarray
     texts: list[str]
+    originals: list[str]   # the posted text (what the sentence encoder reads)
     y: np.ndarray
     groups: np.ndarray
     index: np.ndarray   # positions of the candidates in the corpus
@@ -74,7 +77,7 @@ def analyse_corpus(items: list[Labelled], progress: Callable[[int], None] | None
 
 def design(items: list[Labelled], views: list[MessageView], policy: str,
            cfg_features: set[str] | None = None) -> Design:
-    rows, texts, y, groups, index = [], [], [], [], []
+    rows, texts, originals, y, groups, index = [], [], [], [], [], []
     names: list[str] | None = None
     for i, (it, v) in enumerate(zip(items, views)):
         if not is_candidate(v, policy):
@@ -84,13 +87,42 @@ def design(items: list[Labelled], views: list[MessageView], policy: str,
             names = [n for n in f if cfg_features is None or n in cfg_features]
         rows.append([f[n] for n in names])
         texts.append(v.text)
+        originals.append(it.text)
         y.append(1 if policy in it.labels else 0)
         groups.append(it.family or f"line-{it.line}")
         index.append(i)
     if names is None:
         names = [n for n in [*feature_names(policy), "rule_logit"] if cfg_features is None or n in cfg_features]
-    return Design(names, np.asarray(rows, dtype=float).reshape(len(rows), len(names)), texts,
+    return Design(names, np.asarray(rows, dtype=float).reshape(len(rows), len(names)), texts, originals,
                   np.asarray(y, dtype=int), np.asarray(groups), np.asarray(index, dtype=int))
+
+
+def _semantic_readout(E: np.ndarray, y: np.ndarray, cfg: TrainConfig):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=cfg.semantic_C, max_iter=5000, random_state=cfg.seed).fit(E, y)
+
+
+def semantic_column(E: np.ndarray, y: np.ndarray, groups: np.ndarray, cfg: TrainConfig,
+                    fit_rows: np.ndarray, apply_rows: np.ndarray):
+    """The ``semantic`` feature for ``fit_rows`` (out of fold, grouped by family) and ``apply_rows``.
+
+    The read-out of the training rows is itself computed out of fold, so that the logistic
+    regression on top learns how much to trust it on scenarios it has NOT seen (fitted in-sample,
+    a 512-weight read-out would look perfect and swallow the role features).
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    Ef, yf, gf = E[fit_rows], y[fit_rows], groups[fit_rows]
+    col_fit = np.full(len(fit_rows), float(yf.mean()) if len(yf) else 0.5)
+    k = min(cfg.folds, len(set(gf.tolist())), int(yf.sum()), int((1 - yf).sum()))
+    if k >= 2:
+        for a, b in StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=cfg.seed).split(Ef, yf, gf):
+            if len(set(yf[a].tolist())) == 2:
+                col_fit[b] = _sigmoid(_semantic_readout(Ef[a], yf[a], cfg).decision_function(Ef[b]))
+    readout = _semantic_readout(Ef, yf, cfg)
+    col_apply = _sigmoid(readout.decision_function(E[apply_rows])) if len(apply_rows) else np.zeros(0)
+    return col_fit, col_apply, readout
 
 
 def _fit(X: np.ndarray, texts: list[str], y: np.ndarray, cfg: TrainConfig):
@@ -173,12 +205,21 @@ def fit_policy(items: list[Labelled], views: list[MessageView], policy: str, cfg
                          expected=f"messages labelled {policy!r} and benign messages that share its words")
     n_groups = len(set(d.groups.tolist()))
     folds = min(cfg.folds, n_groups, int(d.y.sum()), int((1 - d.y).sum()))
+    E = None
+    if cfg.semantic:
+        from haris.detect.encoder import embed_many
+
+        E = embed_many(d.originals)
     z_oof = np.zeros(len(d.y))
     if folds >= 2:
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
         for tr, te in splitter.split(d.X, d.y, d.groups):
-            predict, _, _ = _fit(d.X[tr], [d.texts[i] for i in tr], d.y[tr], cfg)
-            z_oof[te] = predict(d.X[te], [d.texts[i] for i in te])
+            Xtr, Xte = d.X[tr], d.X[te]
+            if E is not None:
+                col_tr, col_te, _ = semantic_column(E, d.y, d.groups, cfg, tr, te)
+                Xtr, Xte = np.column_stack([Xtr, col_tr]), np.column_stack([Xte, col_te])
+            predict, _, _ = _fit(Xtr, [d.texts[i] for i in tr], d.y[tr], cfg)
+            z_oof[te] = predict(Xte, [d.texts[i] for i in te])
     a, b = _platt(z_oof, d.y)
     # scores over the WHOLE corpus (non-candidates score 0) for the threshold and the report
     all_scores = np.zeros(len(items))
@@ -186,20 +227,29 @@ def fit_policy(items: list[Labelled], views: list[MessageView], policy: str, cfg
     y_all = np.array([1 if policy in it.labels else 0 for it in items])
     framing = np.array([it.framing_negative for it in items])
     threshold = choose_threshold(all_scores, y_all, framing, cfg.max_framing_fp)
-    _, clf, vec = _fit(d.X, d.texts, d.y, cfg)
+    X, names, semantic = d.X, list(d.names), None
+    if E is not None:
+        every = np.arange(len(d.y))
+        col, _, readout = semantic_column(E, d.y, d.groups, cfg, every, every[:0])
+        X, names = np.column_stack([X, col]), [*names, "semantic"]
+        from haris.detect.encoder import NAME
+
+        semantic = {"encoder": NAME, "coef": [float(c) for c in readout.coef_[0]],
+                    "intercept": float(readout.intercept_[0])}
+    _, clf, vec = _fit(X, d.texts, d.y, cfg)
     coef = clf.coef_[0]
     params: dict[str, Any] = {
-        "features": d.names, "coef": [float(c) for c in coef[:len(d.names)]],
+        "features": names, "coef": [float(c) for c in coef[:len(names)]],
         "intercept": float(clf.intercept_[0]),
         "calibration": {"method": "sigmoid", "a": a, "b": b},
-        "threshold": threshold, "ngrams": None,
+        "threshold": threshold, "ngrams": None, "semantic": semantic,
     }
     if vec is not None:
         vocab = sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])
         params["ngrams"] = {
             "n_min": cfg.ngram_min, "n_max": cfg.ngram_max,
             "vocab": [g for g, _ in vocab], "idf": [float(x) for x in vec.idf_],
-            "coef": [float(c) * cfg.ngram_scale for c in coef[len(d.names):]],
+            "coef": [float(c) * cfg.ngram_scale for c in coef[len(names):]],
         }
     report = _oof_report(items, all_scores, y_all, framing, threshold)
     report["candidates"] = int(len(d.y))

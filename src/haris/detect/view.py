@@ -233,16 +233,22 @@ def qualifies_goods(v: MessageView, p: Hit) -> bool:
     """A person word that only qualifies goods: "baby clothes", "the kids' bikes", "vélos des enfants".
 
     The goods word and the person word overlap or are at most two short words apart, with no list
-    punctuation, emoji or joiner ("and", "et", "و", "with") between them. A person LISTED next to
+    punctuation, emoji or joiner ("and", "et", "و", "with") between them, and the message does not
+    offer an exchange (then the goods are what the person is swapped for). A person LISTED next to
     goods ("car, furniture and the maid (29)", "🐑 lambs 🚗 car 👧 girl 13") is not one.
     """
     if not p.entry.key[0].isalnum():
         return False  # an emoji person stands on its own
     text = v.text
+    # In a swap the goods are the counter-value, not what the person word describes: "my maid for
+    # a car", "ma bonne contre une voiture". Only a compound ("baby clothes") still qualifies.
+    swap = v.has("exchange")
     for g in v.cats.get("goods", [])[:32]:
         if g.start < p.end and p.start < g.end:
             return True  # "baby clothes" contains "baby"
         a, b = (g.end, p.start) if g.end <= p.start else (p.end, g.start)
+        if swap and text[a:b].strip():
+            continue
         if b - a > 14:
             continue
         gap = text[a:b]

