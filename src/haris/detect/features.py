@@ -175,6 +175,10 @@ def terrorism_features(v: MessageView) -> dict[str, float]:
     f["framed"] = _b(frame)
     f["framed_org"] = _b(frame and org)
     f["pejorative_org"] = _b(v.has("pejorative") and org)
+    # the speaker addresses the in-group in their own voice ("... what are you waiting for, brothers?"):
+    # a supporter quoting a leader says "said" too, but a report does not call the brothers to act
+    f["framed_ingroup_call"] = _b(frame and not v.has("pejorative") and v.has("brethren")
+                                  and v.has("call", "recruit", "hijra", "pledge"))
     f["benign_context"] = _b(v.has("migration", "gaming", "legit_owner", "sport"))
     f["quoted"] = quoted_share(v, ("org", "org_media", "call", "incite", "glorify", "slogan"))
     f["framing_count"] = min(1.0, sum(1 for c in FRAMING_CATEGORIES if v.has(c)) / 3)

@@ -23,7 +23,7 @@ from haris.text.analysis import AnalysedText
 
 HEAD_CHARS, TAIL_CHARS = 48_000, 16_000  # lexicon matching reads at most the head and the tail of a message
 CONTACT_KINDS = ("phone", "handle", "email", "url")
-FRAMING_CATEGORIES = ("pejorative", "reporting", "research", "awareness", "counter", "history")
+FRAMING_CATEGORIES = ("pejorative", "reporting", "research", "awareness", "counter", "history", "fiction")
 
 # A bare number right after a person word is that person's age: "girl 13", "woman (22)",
 # "بنات جداد (13، 16، 17)", "girls, 14-16". The extractor (rightly) does not call a bare number an
@@ -200,7 +200,10 @@ def _drop_reported(v: MessageView) -> None:
 def _inferred_ages(v: MessageView) -> list[InferredAge]:
     taken = [(e.start, e.end) for e in v.analysed.entities]
     out: list[InferredAge] = []
-    for h in v.persons()[:32]:
+    # "she's 14": a contracted pronoun is followed by the person's age as well
+    subjects = v.persons() + [h for h in v.cats.get("person", ()) if h.entry.attr("pronoun") and
+                              h.entry.term.endswith("'s")]
+    for h in subjects[:32]:
         m = _AGE_AFTER_PERSON.match(v.text, h.end, h.end + 32)
         if not m or _NOT_AN_AGE_AFTER.match(v.text, m.end()):
             continue
