@@ -13,6 +13,7 @@ from haris.detect.registry import DEFAULT_THRESHOLDS
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ROOT / "data" / "corpus" / "messages" / "train.jsonl"
+DEV = ROOT / "data" / "corpus" / "messages" / "dev.jsonl"
 PROBES = Path(__file__).parent / "data" / "probes.jsonl"
 METRIC_KEYS = {"precision", "recall", "f1", "support", "tp", "fp", "fn", "tn"}
 
@@ -138,6 +139,17 @@ def test_train_is_reproducible_and_calibrated_on_train_only(tmp_path):
     assert set(model.policies) == {"trafficking", "terrorism"}
 
 
+def test_train_reads_several_files_and_refuses_the_same_record_twice(tmp_path):
+    a = _write(tmp_path / "a.jsonl", ROWS[:2])
+    b = _write(tmp_path / "b.jsonl", ROWS[2:])
+    res = CliRunner().invoke(cli, ["train", str(a), str(a), "--out", str(tmp_path / "m")])
+    assert res.exit_code != 0
+    assert "a.jsonl:1: record id '1' is already in the training data" in str(res.exception)
+    from haris.detect.train import corpus_sha256
+
+    assert corpus_sha256([a, b]) == hashlib.sha256(a.read_bytes() + b.read_bytes()).hexdigest()
+
+
 def test_train_refuses_a_file_without_positives(tmp_path):
     f = _write(tmp_path / "neg.jsonl", [{"id": str(i), "lang": "en", "labels": [], "text": "girl for sale"}
                                         for i in range(5)])
@@ -151,9 +163,9 @@ def test_shipped_model_is_fresh_and_thresholds_match_the_registry():
     from haris.detect.train import data_fingerprint
 
     model = load_model()
-    assert model.meta["corpus_sha256"] == hashlib.sha256(TRAIN.read_bytes()).hexdigest()
+    assert model.meta["corpus_sha256"] == hashlib.sha256(TRAIN.read_bytes() + DEV.read_bytes()).hexdigest()
     assert model.meta["data_sha256"] == data_fingerprint()
-    assert model.meta["trained_on"] == "train.jsonl"        # never the test split
+    assert model.meta["trained_on"] == "train.jsonl+dev.jsonl"        # never the test split
     for policy in ("trafficking", "terrorism"):
         assert DEFAULT_THRESHOLDS[policy] == model[policy].threshold
     assert (ROOT / "src/haris/detect/models/messages.joblib").stat().st_size < 1_000_000

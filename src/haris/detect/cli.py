@@ -109,20 +109,20 @@ def render(result: dict[str, Any], out: Console) -> None:
 
 
 @click.command("train")
-@click.argument("train_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("train_files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="src/haris/detect/models",
               show_default=True, help="Folder for messages.joblib and messages.json.")
 @click.option("--seed", default=13, show_default=True)
 @click.option("--json", "json_out", is_flag=True, help="Print the training report as JSON.")
-def train_cmd(train_file: str, out_dir: str, seed: int, json_out: bool) -> None:
-    """Fit and calibrate the message model on a labelled TRAIN_FILE (never the test file).
+def train_cmd(train_files: tuple[str, ...], out_dir: str, seed: int, json_out: bool) -> None:
+    """Fit and calibrate the message model on labelled TRAIN_FILES (never the test file).
 
-    Calibration and thresholds use out-of-fold scores on TRAIN_FILE itself, with folds grouped by
-    the records' "family" field.
+    Several files are read as one corpus. Calibration and thresholds use out-of-fold scores on
+    that corpus itself, with folds grouped by the records' "family" field.
     """
     from haris.detect.train import TrainConfig, train
 
-    report = train(train_file, out_dir, TrainConfig(seed=seed),
+    report = train(list(train_files), out_dir, TrainConfig(seed=seed),
                    progress=None if json_out else (lambda m: err_console.print(m, style="dim")))
     if json_out:
         from haris.report.terminal import print_json

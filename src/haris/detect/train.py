@@ -49,7 +49,7 @@ class TrainConfig:
     max_ngrams: int = 6000          # vocabulary cap (most frequent n-grams with df >= 2)
     ngram_scale: float = 0.5        # weight of the n-gram block relative to the role features
     max_framing_fp: float = 0.02    # share of news/NGO/counter-speech negatives a threshold may flag
-    semantic: bool = False          # add the sentence-encoder read-out (haris.detect.encoder) as a feature
+    semantic: bool = True           # add the sentence-encoder read-out (haris.detect.encoder) as a feature
     semantic_C: float = 1.0         # inverse L2 strength of that read-out (512 weights)
 
 
@@ -194,39 +194,32 @@ def choose_threshold(scores: np.ndarray, y: np.ndarray, framing: np.ndarray, max
     return float(round(min(near, key=lambda t: (abs(t - 0.5), t)), 2))
 
 
-def fit_policy(items: list[Labelled], views: list[MessageView], policy: str, cfg: TrainConfig
-               ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Params of one policy's model and its out-of-fold report."""
+BAND_LOW = (0.01, 0.02, 0.05, 0.1, 0.2)
+BAND_HIGH = (0.8, 0.9, 0.95, 0.98, 0.99, 1.01)    # 1.01: every score above ``low`` goes to the encoder
+BAND_TOLERANCE = 0.005                             # F1 the cascade may give up against "always encode"
+
+
+def _oof_decisions(d: Design, E: np.ndarray | None, cfg: TrainConfig, folds: int) -> np.ndarray:
+    """Out-of-fold decisions z of every candidate (folds grouped by family); with the encoder if ``E``."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    d = design(items, views, policy, None if cfg.atoms else {"rule_logit"})
-    if len(set(d.y.tolist())) < 2:
-        raise InputError("training data", f"no positive or no negative candidate for {policy!r}",
-                         expected=f"messages labelled {policy!r} and benign messages that share its words")
-    n_groups = len(set(d.groups.tolist()))
-    folds = min(cfg.folds, n_groups, int(d.y.sum()), int((1 - d.y).sum()))
-    E = None
-    if cfg.semantic:
-        from haris.detect.encoder import embed_many
+    z = np.zeros(len(d.y))
+    if folds < 2:
+        return z
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
+    for tr, te in splitter.split(d.X, d.y, d.groups):
+        Xtr, Xte = d.X[tr], d.X[te]
+        if E is not None:
+            col_tr, col_te, _ = semantic_column(E, d.y, d.groups, cfg, tr, te)
+            Xtr, Xte = np.column_stack([Xtr, col_tr]), np.column_stack([Xte, col_te])
+        predict, _, _ = _fit(Xtr, [d.texts[i] for i in tr], d.y[tr], cfg)
+        z[te] = predict(Xte, [d.texts[i] for i in te])
+    return z
 
-        E = embed_many(d.originals)
-    z_oof = np.zeros(len(d.y))
-    if folds >= 2:
-        splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
-        for tr, te in splitter.split(d.X, d.y, d.groups):
-            Xtr, Xte = d.X[tr], d.X[te]
-            if E is not None:
-                col_tr, col_te, _ = semantic_column(E, d.y, d.groups, cfg, tr, te)
-                Xtr, Xte = np.column_stack([Xtr, col_tr]), np.column_stack([Xte, col_te])
-            predict, _, _ = _fit(Xtr, [d.texts[i] for i in tr], d.y[tr], cfg)
-            z_oof[te] = predict(Xte, [d.texts[i] for i in te])
-    a, b = _platt(z_oof, d.y)
-    # scores over the WHOLE corpus (non-candidates score 0) for the threshold and the report
-    all_scores = np.zeros(len(items))
-    all_scores[d.index] = _sigmoid(a * z_oof + b)
-    y_all = np.array([1 if policy in it.labels else 0 for it in items])
-    framing = np.array([it.framing_negative for it in items])
-    threshold = choose_threshold(all_scores, y_all, framing, cfg.max_framing_fp)
+
+def _final_params(d: Design, E: np.ndarray | None, cfg: TrainConfig, calibration: tuple[float, float],
+                  threshold: float) -> dict[str, Any]:
+    """One stage's model fitted on every candidate (the encoder's read-out too, when ``E`` is given)."""
     X, names, semantic = d.X, list(d.names), None
     if E is not None:
         every = np.arange(len(d.y))
@@ -241,7 +234,7 @@ def fit_policy(items: list[Labelled], views: list[MessageView], policy: str, cfg
     params: dict[str, Any] = {
         "features": names, "coef": [float(c) for c in coef[:len(names)]],
         "intercept": float(clf.intercept_[0]),
-        "calibration": {"method": "sigmoid", "a": a, "b": b},
+        "calibration": {"method": "sigmoid", "a": calibration[0], "b": calibration[1]},
         "threshold": threshold, "ngrams": None, "semantic": semantic,
     }
     if vec is not None:
@@ -251,8 +244,75 @@ def fit_policy(items: list[Labelled], views: list[MessageView], policy: str, cfg
             "vocab": [g for g, _ in vocab], "idf": [float(x) for x in vec.idf_],
             "coef": [float(c) * cfg.ngram_scale for c in coef[len(names):]],
         }
+    return params
+
+
+def choose_band(first: np.ndarray, second: np.ndarray, index: np.ndarray, y_all: np.ndarray,
+                framing: np.ndarray, cfg: TrainConfig) -> tuple[tuple[float, float], np.ndarray, float]:
+    """The uncertain band of the first stage whose messages the second stage (the encoder) rescores.
+
+    ``first`` and ``second`` are out-of-fold calibrated scores of the candidates. Every band of the
+    grid is scored as the cascade would (threshold chosen as for the shipped model); the band that
+    sends the FEWEST candidates to the encoder while keeping F1 within ``BAND_TOLERANCE`` of
+    "always encode" wins. Returns the band, the cascade's candidate scores and the share encoded.
+    """
+    def cascade_f1(low: float, high: float) -> tuple[float, np.ndarray, float]:
+        inside = (first >= low) & (first < high)
+        scores = np.where(inside, second, first)
+        every = np.zeros(len(y_all))
+        every[index] = scores
+        t = choose_threshold(every, y_all, framing, cfg.max_framing_fp)
+        flag = every >= t
+        f1 = prf(int((flag & (y_all == 1)).sum()), int((flag & (y_all == 0)).sum()),
+                 int((~flag & (y_all == 1)).sum()))[2]
+        return f1, scores, float(inside.mean()) if len(inside) else 0.0
+
+    reference = cascade_f1(0.0, 2.0)[0]
+    best: tuple[float, tuple[float, float], np.ndarray] | None = None
+    for low in BAND_LOW:
+        for high in BAND_HIGH:
+            f1, scores, share = cascade_f1(low, high)
+            if f1 >= reference - BAND_TOLERANCE and (best is None or share < best[0]):
+                best = (share, (low, high), scores)
+    if best is None:        # no band keeps F1: encode every candidate
+        return (0.0, 2.0), second, 1.0
+    return best[1], best[2], best[0]
+
+
+def fit_policy(items: list[Labelled], views: list[MessageView], policy: str, cfg: TrainConfig
+               ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Params of one policy's model (one stage, or two with the encoder) and its out-of-fold report."""
+    d = design(items, views, policy, None if cfg.atoms else {"rule_logit"})
+    if len(set(d.y.tolist())) < 2:
+        raise InputError("training data", f"no positive or no negative candidate for {policy!r}",
+                         expected=f"messages labelled {policy!r} and benign messages that share its words")
+    folds = min(cfg.folds, len(set(d.groups.tolist())), int(d.y.sum()), int((1 - d.y).sum()))
+    y_all = np.array([1 if policy in it.labels else 0 for it in items])
+    framing = np.array([it.framing_negative for it in items])
+    z_first = _oof_decisions(d, None, cfg, folds)
+    cal_first = _platt(z_first, d.y)
+    scores = _sigmoid(cal_first[0] * z_first + cal_first[1])
+    E = band = cal_second = None
+    share = 0.0
+    if cfg.semantic:
+        from haris.detect.encoder import embed_many
+
+        E = embed_many(d.originals)
+        z_second = _oof_decisions(d, E, cfg, folds)
+        cal_second = _platt(z_second, d.y)
+        band, scores, share = choose_band(scores, _sigmoid(cal_second[0] * z_second + cal_second[1]),
+                                          d.index, y_all, framing, cfg)
+    # scores over the WHOLE corpus (non-candidates score 0) for the threshold and the report
+    all_scores = np.zeros(len(items))
+    all_scores[d.index] = scores
+    threshold = choose_threshold(all_scores, y_all, framing, cfg.max_framing_fp)
+    params = _final_params(d, None, cfg, cal_first, threshold)
+    if E is not None and band is not None and cal_second is not None:
+        params["second_stage"] = {**_final_params(d, E, cfg, cal_second, threshold), "band": list(band)}
     report = _oof_report(items, all_scores, y_all, framing, threshold)
     report["candidates"] = int(len(d.y))
+    if band is not None:
+        report["second_stage"] = {"band": list(band), "share_of_candidates": round(share, 4)}
     return params, report
 
 
@@ -286,26 +346,43 @@ def data_fingerprint() -> str:
     return h.hexdigest()
 
 
-def train(path: str | Path, out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
+def corpus_sha256(paths: list[Path]) -> str:
+    """SHA-256 of the training files' bytes, in the order given (what the model records)."""
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def train(paths: str | Path | list[str | Path], out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
           progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Train on a labelled JSONL file and write the artifact; return the out-of-fold report."""
+    """Train on one or more labelled JSONL files and write the artifact; return the out-of-fold report."""
     import joblib
 
-    path, out_dir = Path(path), Path(out_dir)
-    items = read_labelled(path)
+    files = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
+    out_dir = Path(out_dir)
+    items: list[Labelled] = []
+    seen: set[str] = set()
+    for f in files:
+        for it in read_labelled(f):
+            if it.id in seen:     # the same file twice, or two files that overlap: counted twice otherwise
+                raise InputError(str(f), f"record id {it.id!r} is already in the training data", line=it.line)
+            seen.add(it.id)
+            items.append(it)
     say = progress or (lambda _m: None)
     say(f"analysing {len(items)} messages")
     views = analyse_corpus(items)
-    corpus_sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    corpus_sha = corpus_sha256(files)
     policies: dict[str, Any] = {}
     reports: dict[str, Any] = {}
     for policy in POLICIES:
         say(f"fitting {policy}")
         policies[policy], reports[policy] = fit_policy(items, views, policy, cfg)
     data_sha = data_fingerprint()
-    version = hashlib.sha256((corpus_sha + data_sha + json.dumps(asdict(cfg), sort_keys=True)).encode()
-                             ).hexdigest()[:12]
-    meta = {"trained_on": path.name, "corpus_sha256": corpus_sha, "data_sha256": data_sha, "messages": len(items),
+    # the fitted numbers are part of the version: the same data fitted by other code is another model
+    version = hashlib.sha256((corpus_sha + data_sha + json.dumps(asdict(cfg), sort_keys=True)
+                              + json.dumps(policies, sort_keys=True)).encode()).hexdigest()[:12]
+    meta = {"trained_on": "+".join(f.name for f in files), "corpus_sha256": corpus_sha, "data_sha256": data_sha, "messages": len(items),
             "config": asdict(cfg), "out_of_fold": reports}
     artifact = {"format": FORMAT, "version": version, "meta": meta, "policies": policies}
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,76 @@
+"""The sentence encoder behind the model's "semantic" feature (haris.detect.encoder)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from haris.detect import encoder
+from haris.detect.model import PolicyModel, load_model
+from haris.errors import ConfigError
+
+
+def test_embeddings_are_unit_length_and_the_same_one_by_one_or_in_batches():
+    texts = ["For sale: girl, 12 years old, $12,500", "بنت للبيع عمرها ١٢ سنة", "Toyota 2012, 12 500 €"]
+    batch = encoder.embed_many(texts)
+    assert batch.shape == (3, encoder.DIMENSIONS)
+    for i, t in enumerate(texts):
+        one = encoder.embed(t)
+        assert abs(float(one @ one) - 1.0) < 1e-3
+        assert np.allclose(one, batch[i], atol=1e-5)         # training and scoring see the same vector
+
+
+def test_what_is_learnt_in_one_language_carries_to_the_others():
+    """A sale of a person in Arabic and French lies nearer the English one than a car advert does."""
+    en = encoder.embed("For sale: girl, 12 years old, $12,500, delivery soon")
+    ar = encoder.embed("للبيع بنت عمرها ١٢ سنة، السعر ١٢٥٠٠ دولار، التسليم قريباً")
+    fr = encoder.embed("À vendre : fille de 12 ans, 12 500 $, livraison bientôt")
+    car = encoder.embed("For sale: Toyota, 12 years old, $12,500, delivery soon")
+    assert float(en @ ar) > float(ar @ car)
+    assert float(en @ fr) > float(fr @ car)
+
+
+def test_long_and_empty_texts_are_bounded_and_do_not_fail():
+    assert np.allclose(encoder.embed("x " * 500_000), encoder.embed(("x " * 500_000)[:encoder.MAX_CHARS]))
+    assert encoder.embed("").shape == (encoder.DIMENSIONS,)
+    assert encoder.embed("🙂🙂🙂").shape == (encoder.DIMENSIONS,)
+
+
+def test_the_shipped_model_reads_this_encoder_and_refuses_another():
+    model = load_model()
+    for policy in ("trafficking", "terrorism"):
+        second = model[policy].second_stage
+        assert second is not None and second.semantic is not None and "semantic" in second.features
+        assert model[policy].semantic is None          # the first stage never encodes
+    params = {"features": ["rule_logit"], "coef": [1.0], "intercept": 0.0, "calibration": {"a": 1.0, "b": 0.0},
+              "threshold": 0.5, "semantic": {"encoder": "another-encoder", "coef": [0.0] * 512, "intercept": 0.0}}
+    with pytest.raises(ConfigError, match="retrain"):
+        PolicyModel("trafficking", params)
+
+
+def _cascade() -> PolicyModel:
+    first = {"features": ["rule_logit"], "coef": [1.0], "intercept": 0.0, "calibration": {"a": 1.0, "b": 0.0},
+             "threshold": 0.5}
+    second = {"features": ["rule_logit", "semantic"], "coef": [1.0, 2.0], "intercept": -1.0,
+              "calibration": {"a": 1.0, "b": 0.0}, "band": [0.2, 0.8],
+              "semantic": {"encoder": encoder.NAME, "coef": [0.0] * encoder.DIMENSIONS, "intercept": 0.0}}
+    return PolicyModel("trafficking", {**first, "second_stage": second})
+
+
+def test_only_scores_in_the_uncertain_band_go_to_the_encoder():
+    model = _cascade()
+    for logit in (-5.0, 5.0):        # clearly benign, clearly violating: the first stage answers
+        score, contribs = model.score({"rule_logit": logit}, "text", "text")
+        assert abs(score - 1 / (1 + np.exp(-logit))) < 1e-9
+        assert "semantic" not in {c.feature for c in contribs}
+    score, contribs = model.score({"rule_logit": 0.0}, "text", "text")   # 0.5: inside [0.2, 0.8)
+    # second stage: z = -1 + 0 + 2 · σ(0) = 0 → 0.5, and the read-out is in the evidence
+    assert abs(score - 0.5) < 1e-9
+    assert {c.feature for c in contribs} == {"semantic"}
+
+
+def test_the_shipped_cascade_rescoring_band_is_recorded_in_training():
+    model = load_model()
+    for policy in ("trafficking", "terrorism"):
+        low, high = model[policy].band
+        assert 0.0 <= low < high
+        assert model.meta["out_of_fold"][policy]["second_stage"]["band"] == [low, high]
