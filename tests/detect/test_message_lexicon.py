@@ -41,6 +41,13 @@ def test_arabic_clitics_and_ta_marbuta():
     assert "history" not in cats("تم نقل الملكية")                 # الملكية is not الملك + ية
 
 
+def test_an_entry_is_not_found_in_the_other_words_it_lists():
+    """not_in: "بكر" (a virgin) is not "بكرة" (tomorrow); "بايع" (pledged) is not "البائع" (the seller)."""
+    assert "person" not in cats("الاستلام بكرة الصبح")
+    assert "pledge" not in cats("لا ترد على البائع")
+    assert "pledge" in cats("بايع يا أخي")            # the entry itself still matches
+
+
 @pytest.mark.parametrize("text", [
     "f o r  s a l e girl", "s.a.l.e g.i.r.l", "fоr sаlе gіrl",   # spaced, dotted, Cyrillic look-alikes
     "f\u200bo\u200br sale girl", "for s4le g1rl", "FOR SALE GIRL",

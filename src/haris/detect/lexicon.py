@@ -17,6 +17,8 @@ boundaries:
   short pronoun or plural ending after (ها هم هن ات ين ...), so "بيع" matches "للبيع" and "بيعها";
   an entry ending in ة (ه after folding) also matches its ت form before an ending ("سبيتين").
 - Entries that begin or end with a non-word character (emoji, "/hour") need no boundary there.
+- An entry may list whole words that contain it but are other words (``not_in``): "بكر" (a
+  virgin) is not found in "بكره" (tomorrow), nor "بايع" (pledged) in "البايع" (the seller).
 
 >>> lex = default_lexicon()
 >>> sorted({h.category for h in lex.match("for sale: girl, delivery soon")})
@@ -37,7 +39,7 @@ from haris.errors import ConfigError
 from haris.text.normalize import for_matching
 
 LEXICON_DIR = Path(__file__).parent / "data" / "lexicons"
-ATTRIBUTES = frozenset({"gender", "minor", "plural", "pronoun", "value"})
+ATTRIBUTES = frozenset({"gender", "minor", "plural", "pronoun", "value", "not_in"})
 
 # Arabic clitics. Proclitics: conjunctions, prepositions, the article and their combinations.
 _PROCLITICS = frozenset("و ف ب ل ك س ال لل وال فال بال كال ولل فلل وب ول وك فب فل فك وس فس".split())
@@ -67,6 +69,7 @@ class Entry:
     arabic: bool = False       # Arabic-script entry: clitics allowed around it
     needs_suffix: bool = False  # the ت form of a final ة: only before an ending
     attrs: tuple[tuple[str, Any], ...] = ()
+    not_in: frozenset[str] = frozenset()   # whole words (matching keys) that contain the entry but are others
 
     def attr(self, name: str, default: Any = None) -> Any:
         for k, v in self.attrs:
@@ -235,6 +238,14 @@ def _check(text: str, n: int, start: int, end: int, e: Entry) -> Hit | None:
             return None
     elif e.needs_suffix:
         return None
+    if e.not_in:
+        ws, we = start, end
+        while ws > 0 and text[ws - 1].isalnum():
+            ws -= 1
+        while we < n and text[we].isalnum():
+            we += 1
+        if text[ws:we] in e.not_in:
+            return None
     return Hit(e, start, end, plural_s)
 
 
@@ -303,10 +314,14 @@ def _entries(path: Path, cat: str, lang: str, item: Any) -> list[Entry]:
     if not key:
         raise ConfigError(f"{path}: entry {term!r} is empty after normalization")
     arabic = _is_arabic(key[0]) or _is_arabic(key[-1])
+    not_in = attrs.pop("not_in", None) or []
+    if not isinstance(not_in, list):
+        raise ConfigError(f"{path}: entry {term!r}: not_in must be a list of words")
+    others = frozenset(for_matching(str(w)).text for w in not_in)
     frozen = tuple(sorted(attrs.items()))
-    entries = [Entry(cat, term, lang, key, prefix, arabic, False, frozen)]
+    entries = [Entry(cat, term, lang, key, prefix, arabic, False, frozen, others)]
     if arabic and key.endswith("ه") and len(key) > 2 and not prefix:
-        entries.append(Entry(cat, term, lang, key[:-1] + "ت", False, True, True, frozen))
+        entries.append(Entry(cat, term, lang, key[:-1] + "ت", False, True, True, frozen, others))
     return entries
 
 
