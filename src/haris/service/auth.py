@@ -11,7 +11,10 @@
   its own CSRF token for forms.
 * API keys: ``hk_<prefix>_<secret>``; the store keeps the SHA-256 of the whole
   key (the secret has 256 bits of entropy, so a slow KDF adds nothing), its
-  scopes, its rate limit and whether it was revoked.
+  scopes, its rate limit and whether it was revoked. The service remembers a
+  verified key for ``API_KEY_CACHE_SECONDS`` (:class:`ApiKeyCache`): a key
+  revoked in the serving process stops working at once, one revoked elsewhere
+  (``haris apikey revoke``, another server process) within that bound.
 
 Roles: ``admin`` (users, keys, policies), ``senior_reviewer`` (second
 reviews, reports to authorities), ``reviewer`` (queues and first decisions),
@@ -22,6 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -40,6 +46,7 @@ SCOPES = ("items:write", "reports:write", "read", "banks:write", "policies:write
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 SESSION_TTL = timedelta(hours=8)
+API_KEY_CACHE_SECONDS = 5.0     # the longest a key revoked by another process keeps working in this one
 _hasher = PasswordHasher()
 
 
@@ -189,6 +196,7 @@ def create_api_key(store: Store, name: str, scopes: list[str], *, rate_per_minut
 
 
 def check_api_key(store: Store, secret: str | None) -> ApiKey | None:
+    """The live key whose secret this is, read from the store; None for a wrong, unknown or revoked key."""
     if not secret or not secret.startswith("hk_") or secret.count("_") < 2:
         return None
     prefix = secret.split("_", 2)[1]
@@ -199,6 +207,70 @@ def check_api_key(store: Store, secret: str | None) -> ApiKey | None:
     return ApiKey(row["id"], row["name"], row["prefix"], tuple(row["scopes"]), row["rate_per_minute"])
 
 
+class ApiKeyCache:
+    """Keys verified in the last ``ttl`` seconds, so that a request needs no lookup in the store.
+
+    Only keys found valid are kept (a wrong key is looked up every time, as
+    without the cache), under the SHA-256 of the secret. :func:`revoke_api_key`
+    drops a key from every cache of its process at once; a key revoked by
+    another process is dropped when its entry expires, i.e. within ``ttl``.
+
+    >>> cache = ApiKeyCache(store)
+    >>> cache.check(secret)          # the store is read once, then not for ``ttl`` seconds
+    ApiKey(...)
+    """
+
+    _all: "weakref.WeakSet[ApiKeyCache]" = weakref.WeakSet()
+
+    def __init__(self, store: Store, ttl: float = API_KEY_CACHE_SECONDS, *, max_keys: int = 1024,
+                 clock=time.monotonic):
+        self.store, self.ttl, self.max_keys, self.clock = store, ttl, max_keys, clock
+        self._keys: dict[str, tuple[ApiKey, float]] = {}      # sha256(secret) -> (key, verified at)
+        self._lock = threading.Lock()
+        self._revocations = 0        # forget() calls so far: a lookup that overlapped one is not cached
+        ApiKeyCache._all.add(self)
+
+    def cached(self, secret: str) -> ApiKey | None:
+        """The key if it was verified less than ``ttl`` seconds ago; None means: ask :meth:`check`."""
+        hit = self._keys.get(_sha(secret))
+        if hit is None or self.clock() - hit[1] >= self.ttl:
+            return None
+        return hit[0]
+
+    def check(self, secret: str | None) -> ApiKey | None:
+        """Like :func:`check_api_key`, answered from the cache while the entry is fresh."""
+        if not secret:
+            return None
+        key = self.cached(secret)
+        if key is not None:
+            return key
+        verified_at = self.clock()     # before the read: a revocation after it is seen within ttl of it
+        revocations = self._revocations
+        key = check_api_key(self.store, secret)
+        if key is not None:
+            with self._lock:
+                # A key revoked in this process while we read it may have been read as live: not cached,
+                # or the revocation would take ttl to apply instead of applying at once.
+                if self._revocations == revocations:
+                    if len(self._keys) >= self.max_keys:       # many keys in use: start again rather than grow
+                        self._keys.clear()
+                    self._keys[_sha(secret)] = (key, verified_at)
+        return key
+
+    def forget(self, key_id_or_prefix: str) -> None:
+        """Drop a key (by id or prefix) at once: :func:`revoke_api_key` calls it for every cache."""
+        with self._lock:
+            self._revocations += 1
+            for h, (key, _t) in list(self._keys.items()):
+                if key_id_or_prefix in (key.id, key.prefix):
+                    del self._keys[h]
+
+    @classmethod
+    def forget_everywhere(cls, key_id_or_prefix: str) -> None:
+        for cache in list(cls._all):
+            cache.forget(key_id_or_prefix)
+
+
 def revoke_api_key(store: Store, key_id_or_prefix: str, actor: str = "system") -> bool:
     with store.begin() as conn:
         res = conn.execute(update(api_keys).where((api_keys.c.id == key_id_or_prefix)
@@ -206,4 +278,6 @@ def revoke_api_key(store: Store, key_id_or_prefix: str, actor: str = "system") -
                            .where(api_keys.c.revoked_at.is_(None)).values(revoked_at=_now()))
         if res.rowcount:
             audit.append(conn, actor, "apikey.revoke", key_id_or_prefix, {})
-        return bool(res.rowcount)
+    # After the commit: a request between the two would re-cache the key as still live.
+    ApiKeyCache.forget_everywhere(key_id_or_prefix)
+    return bool(res.rowcount)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from haris.service.auth import ApiKey, User, check_api_key, session_user
+from haris.service.auth import ApiKey, ApiKeyCache, User, session_user
 
 MAX_BODY = 1 << 20          # 1 MiB a request: a batch of 100 long messages fits; a flood does not
 SESSION_COOKIE = "haris_session"
@@ -74,15 +75,37 @@ class Principal:
         return scope == "read" and self.user is not None and self.user.has("reviewer", "senior_reviewer", "auditor")
 
 
-def principal_from(request: Request) -> Principal | None:
-    store = request.app.state.store
+def _api_secret(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
-    secret = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("x-api-key")
-    if secret:
-        key = check_api_key(store, secret)
-        return Principal("key", key.name, key.scopes, key=key) if key else None
-    found = session_user(store, request.cookies.get(SESSION_COOKIE))
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("x-api-key")
+
+
+def _key_principal(key: ApiKey | None) -> Principal | None:
+    return Principal("key", key.name, key.scopes, key=key) if key else None
+
+
+def _session_principal(request: Request) -> Principal | None:
+    found = session_user(request.app.state.store, request.cookies.get(SESSION_COOKIE))
     if found:
         user, csrf = found
         return Principal("user", user.username, user=user, csrf=csrf)
     return None
+
+
+def principal_from(request: Request) -> Principal | None:
+    """Who sent the request: an API key (cached, see :class:`ApiKeyCache`) or a console session."""
+    secret = _api_secret(request)
+    if secret:
+        keys: ApiKeyCache = request.app.state.api_keys
+        return _key_principal(keys.check(secret))
+    return _session_principal(request)
+
+
+async def principal_for(request: Request) -> Principal | None:
+    """:func:`principal_from` for async routes: a recently verified key answers without a thread or a query."""
+    secret = _api_secret(request)
+    if secret:
+        keys: ApiKeyCache = request.app.state.api_keys
+        key = keys.cached(secret)
+        return _key_principal(key if key is not None else await run_in_threadpool(keys.check, secret))
+    return await run_in_threadpool(_session_principal, request)
