@@ -5,6 +5,16 @@ buffers rows per table and flushes them with ``INSERT … ON CONFLICT DO
 NOTHING``, so memory stays bounded however large the file, and writing the
 same file again adds nothing. Signals are upserted instead: a newer detector
 version replaces the score it gave before.
+
+``serial=True`` makes one flush of many items leave exactly the rows that
+writing and flushing them one item at a time would. The caller marks where
+each item ends (:meth:`RecordWriter.end_item`); within an item the last row
+per id is kept (as one flush would), across items the *first* item's row
+for the insert-only tables (a later one would have been ignored) and the
+last for signals (a later one would have replaced it). Rows are written in
+id order, so concurrent transactions lock overlapping rows in the same order
+and cannot deadlock. The API's group commit relies on it
+(:mod:`haris.service.items`).
 """
 from __future__ import annotations
 
@@ -39,11 +49,15 @@ class RecordWriter:
     _ignore_tables = (schema.accounts, schema.channels, schema.conversations, schema.messages,
                       schema.media, schema.links, schema.entities)
 
-    def __init__(self, store: Store, conn: Connection, source_id: str | None = None):
+    def __init__(self, store: Store, conn: Connection, source_id: str | None = None, *, serial: bool = False):
         self.store = store
         self.conn = conn
         self.source_id = source_id
+        self.serial = serial
         self.rows: dict[Table, list[dict]] = {t: [] for t in self._ignore_tables}
+        # serial mode: the current item's rows (last per id), and the rows kept from earlier items (first per id)
+        self._item_rows: dict[Table, dict[str, dict]] = {t: {} for t in self._ignore_tables}
+        self._kept_rows: dict[Table, dict[str, dict]] = {t: {} for t in self._ignore_tables}
         self.signals: list[dict] = []
         self.pending = 0
         self.counts = {"accounts": 0, "channels": 0, "conversations": 0, "messages": 0, "signals": 0}
@@ -103,32 +117,56 @@ class RecordWriter:
             self.signals.append(signal_row(s, item_kind, now))
             self.counts["signals"] += 1
             self.pending += 1
+        if self.pending >= FLUSH_EVERY and not self.serial:     # serial: only between items (end_item)
+            self.flush()
+
+    def end_item(self) -> None:
+        """Serial mode: the rows added since the last call are one item's (see the module's doc)."""
+        self._merge_item()
         if self.pending >= FLUSH_EVERY:
             self.flush()
+
+    def _merge_item(self) -> None:
+        for table, rows in self._item_rows.items():
+            kept = self._kept_rows[table]
+            for id_, row in rows.items():
+                kept.setdefault(id_, row)
+            rows.clear()
 
     # -- buffering -------------------------------------------------------------
     def _buffer(self, table: Table, row: dict) -> None:
-        self.rows[table].append(row)
+        if self.serial:
+            self._item_rows[table][row["id"]] = row
+        else:
+            self.rows[table].append(row)
         self.pending += 1
-        if self.pending >= FLUSH_EVERY:
+        if self.pending >= FLUSH_EVERY and not self.serial:
             self.flush()
 
     def flush(self) -> None:
+        if self.serial:
+            self._merge_item()
         # Parents before children: messages before the media, links and entities that point to them.
         for table in self._ignore_tables:
-            rows = self.rows[table]
+            if self.serial:
+                kept = self._kept_rows[table]
+                rows = [kept[k] for k in sorted(kept)]
+                kept.clear()
+            else:
+                rows = _dedupe(self.rows[table])
+                self.rows[table].clear()
             if rows:
-                self.store.insert_ignore(self.conn, table, _dedupe(rows))
-                rows.clear()
+                self.store.insert_ignore(self.conn, table, rows)
         if self.signals:
-            self.store.upsert(self.conn, schema.signals, _dedupe(self.signals))
+            self.store.upsert(self.conn, schema.signals, _dedupe(self.signals, by_id=self.serial))
             self.signals.clear()
         self.pending = 0
 
 
-def _dedupe(rows: list[dict]) -> list[dict]:
-    """Keep the last row per id: one statement may not touch the same key twice (PostgreSQL)."""
-    return list({r["id"]: r for r in rows}.values())
+def _dedupe(rows: list[dict], *, by_id: bool = False) -> list[dict]:
+    """The last row per id: one statement may not touch the same key twice (PostgreSQL); ``by_id``: in id order."""
+    kept = {r["id"]: r for r in rows}
+    return [kept[k] for k in sorted(kept)] if by_id else list(kept.values())
 
 
 def _jsonable(value):
