@@ -13,19 +13,23 @@ def _store(ctx):
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
-@click.option("--workers", default=1, show_default=True, help="Server processes (PostgreSQL recommended above 1).")
+@click.option("--workers", default=1, show_default=True,
+              help="Server processes, each with its own share of the connections (PostgreSQL recommended "
+                   "above 1; about one per core).")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Log every request (costs a little CPU per request).")
 @click.pass_context
-def serve(ctx, host, port, workers):
+def serve(ctx, host, port, workers, access_log):
     """Run the API and the review console."""
     import os
 
-    import uvicorn
+    from haris.service.serve import serve as run_server
 
     db_url = ctx.find_root().obj["db_url"]
     if db_url:
         os.environ["HARIS_DATABASE_URL"] = db_url
-    uvicorn.run("haris.service.asgi:app", host=host, port=port, workers=workers, log_level="info",
-                proxy_headers=True)
+    ctx.exit(run_server("haris.service.asgi:app", host=host, port=port, workers=workers, log_level="info",
+                        access_log=access_log, proxy_headers=True))
 
 
 @click.group()
