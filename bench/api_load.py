@@ -1,40 +1,51 @@
 """Load benchmark of the service: single items posted to /v1/items, and the console's queue page.
 
-    .venv/bin/python bench/api_load.py [--seconds 20] [--clients 50] [--workers 1]
-                                       [--queue-items 100000] [--backends sqlite,postgres]
+    .venv/bin/python bench/api_load.py [--seconds 15] [--clients 50] [--workers 1,2]
+                                       [--open-rates 250,80%] [--queue-items 100000]
+                                       [--backends sqlite,postgres] [--parts load,queue]
 
 For each backend (SQLite in a temporary file; PostgreSQL in a fresh schema of
-``--pg-url``, dropped afterwards) it starts the real server (``uvicorn
-haris.service.asgi:app`` in a subprocess), then:
+``--pg-url``, dropped afterwards) and each number of server processes, it
+starts the server as ``haris serve --workers N`` does
+(:func:`haris.service.serve.serve`), then:
 
-1. **API load** — ``--clients`` concurrent clients (asyncio + httpx, one
-   connection each, closed loop: a client sends its next item when the last
-   one is answered) post one synthetic item at a time for ``--seconds``.
-   Reports throughput and p50/p90/p99 latency measured by the client. The
-   analysis is whatever :class:`haris.engines.core.Analyzer` runs today (its
-   version is printed).
-   Then an open-loop phase at half that throughput (or ``--paced-rps``): the
-   latency a platform sees when the server is not saturated.
+1. **API load** — ``--clients`` concurrent clients, one keep-alive connection
+   each, post one synthetic item at a time for ``--seconds``:
+
+   * *closed loop*: a client sends its next item as soon as the last is
+     answered — the server's throughput, and the latency at saturation;
+   * *open loop* at each of ``--open-rates`` (items a second in all, spread
+     evenly over the clients; ``80%`` means 80% of the closed-loop throughput
+     just measured). Latency counts from the moment an item was *due*, so a
+     server that falls behind is not flattered (no coordinated omission).
+
+   For each run: throughput, latency p50/p90/p99/max, CPU per item of the
+   server processes, of PostgreSQL's backends serving them, of the client and
+   of the whole machine; SQL statements per item and items per transaction,
+   counted inside the server processes.
 2. **Queue page** — inserts ``--queue-items`` review items (with their
    messages) straight into the store, logs a reviewer in through the form,
    and times ``GET /queue`` (first page, a filtered page, a deep page) and one
    item page.
 
-The clients run on the same machine as the server and share its cores, so the
-numbers are a floor for what the server does on its own. The aim is p99 under
-100 ms for single items at 50 clients on PostgreSQL.
+The clients share the machine's cores with the server and the database, so
+they are a minimal HTTP/1.1 client on asyncio streams (about 0.1 ms of CPU a
+request; httpx's async client spent 7-8 ms a request here, more than the
+server, and was what an earlier version of this benchmark measured).
+The aim is p99 under 100 ms for single items at 50 clients on PostgreSQL.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -56,10 +67,53 @@ TEXTS = [   # synthetic, schematic (see the data rules in the brief)
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+STATS_DIR_ENV = "HARIS_BENCH_STATS_DIR"
+
+
+def counting_app():
+    """The service's app as ``haris serve`` builds it, with counters for this benchmark (runs in the server).
+
+    Each server process writes, every 0.25 s, the SQL statements and transactions its store has run and the
+    item groups its pipeline has committed to ``$HARIS_BENCH_STATS_DIR/<pid>.json``.
+    """
+    from sqlalchemy import event
+
+    from haris.service.app import create_app
+
+    app = create_app()
+    counts = {"statements": 0, "transactions": 0}
+
+    def count(key):
+        def listener(*_args):
+            counts[key] += 1
+        return listener
+
+    engine = app.state.store.engine
+    event.listen(engine, "before_cursor_execute", count("statements"))
+    event.listen(engine, "commit", count("transactions"))
+    event.listen(engine, "rollback", count("transactions"))
+    out = Path(os.environ[STATS_DIR_ENV]) / f"{os.getpid()}.json"
+
+    def write_forever():
+        while True:
+            pipeline = app.state.items
+            tmp = out.with_suffix(".tmp")
+            tmp.write_text(json.dumps({**counts, "groups": pipeline.groups, "items": pipeline.grouped_items}))
+            tmp.replace(out)
+            time.sleep(0.25)
+
+    threading.Thread(target=write_forever, daemon=True).start()
+    return app
+
+
+def read_stats(folder: Path) -> dict[str, int]:
+    """The counters of every server process, summed."""
+    total = {"statements": 0, "transactions": 0, "groups": 0, "items": 0, "processes": 0}
+    for f in folder.glob("*.json"):
+        for k, v in json.loads(f.read_text()).items():
+            total[k] += v
+        total["processes"] += 1
+    return total
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -69,47 +123,76 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def _tree_cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its descendants, from /proc (Linux); NaN elsewhere."""
-    try:
-        stats = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    raw = Path(f"/proc/{entry}/stat").read_text()
-                except OSError:
-                    continue
-                fields = raw[raw.rindex(")") + 2:].split()
-                stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))   # ppid, utime + stime
-    except OSError:
-        return float("nan")
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        for child, (ppid, _) in stats.items():
-            if ppid == parent and child not in tree:
-                tree.add(child)
-                frontier.append(child)
-    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
+# -- CPU accounting (Linux /proc; NaN elsewhere) ---------------------------------------------------------------
+def _proc_stats() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, user + system ticks) of every process."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                raw = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = raw[raw.rindex(")") + 2:].split()
+            stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return stats
 
 
-# -- databases --------------------------------------------------------------------------------------
+class CpuMeter:
+    """CPU seconds used by the server's process tree, chosen PostgreSQL backends, this process and the machine."""
+
+    def __init__(self, server_pid: int, db_pids: callable):
+        self.server_pid, self.db_pids = server_pid, db_pids
+
+    def sample(self) -> dict[str, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        try:
+            stats = _proc_stats()
+            with open("/proc/stat") as f:
+                v = [int(x) for x in f.readline().split()[1:]]
+        except OSError:
+            return {k: float("nan") for k in ("server", "db", "client", "machine")}
+        tree, frontier = {self.server_pid}, [self.server_pid]
+        while frontier:
+            parent = frontier.pop()
+            for child, (ppid, _) in stats.items():
+                if ppid == parent and child not in tree:
+                    tree.add(child)
+                    frontier.append(child)
+        t = os.times()
+        return {"server": sum(stats[p][1] for p in tree if p in stats) / tick,
+                "db": sum(stats[p][1] for p in self.db_pids() if p in stats) / tick,
+                "client": t.user + t.system,
+                "machine": (sum(v) - v[3] - v[4]) / tick}       # all but idle and iowait
+
+
+# -- databases and the server ----------------------------------------------------------------------------------
 class Database:
     """A throw-away database: a SQLite file, or a fresh PostgreSQL schema."""
 
     def __init__(self, backend: str, workdir: Path, pg_url: str):
-        self.backend, self.schema = backend, None
+        self.backend, self.schema, self.tag = backend, None, "haris-bench-" + uuid.uuid4().hex[:8]
         if backend == "sqlite":
             self.url = f"sqlite:///{workdir / 'bench.db'}"
-        else:
-            import psycopg
+            return
+        import psycopg
 
-            self.dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
-            self.schema = "bench_" + uuid.uuid4().hex[:10]
-            with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
-                conn.execute(f"CREATE SCHEMA {self.schema}")
-            sep = "&" if "?" in pg_url else "?"
-            self.url = f"{pg_url}{sep}options=-csearch_path%3D{self.schema}"
+        self.dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+        self.schema = "bench_" + uuid.uuid4().hex[:10]
+        with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f"CREATE SCHEMA {self.schema}")
+        sep = "&" if "?" in pg_url else "?"
+        # application_name tags the server's connections, so that their backends' CPU can be found
+        self.url = f"{pg_url}{sep}options=-csearch_path%3D{self.schema}&application_name={self.tag}"
+
+    def backend_pids(self) -> list[int]:
+        if not self.schema:
+            return []
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                                               (self.tag,))]
 
     def drop(self) -> None:
         if self.schema:
@@ -120,18 +203,27 @@ class Database:
 
 
 class Server:
-    """``uvicorn haris.service.asgi:app`` in a subprocess on a free loopback port."""
+    """The service as ``haris serve --workers N --no-access-log`` runs it, with statement counters."""
 
-    def __init__(self, db_url: str, workers: int, log: Path):
-        self.port = _free_port()
-        self.log = log
+    def __init__(self, db_url: str, workers: int, workdir: Path):
+        import socket
+
+        self.workers = workers
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.log, self.stats_dir = workdir / "server.log", workdir / "stats"
+        self.stats_dir.mkdir()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "HARIS_DATABASE_URL": db_url}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "haris.service.asgi:app", "--host", "127.0.0.1", "--port",
-             str(self.port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-            env=env, stdout=subprocess.DEVNULL, stderr=open(log, "wb"))   # a file: a full pipe would block it
-        deadline = time.monotonic() + 60
+        here = str(Path(__file__).resolve().parent)
+        env = {**os.environ, "HARIS_DATABASE_URL": db_url, STATS_DIR_ENV: str(self.stats_dir),
+               "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
+        code = ("import sys; from haris.service.serve import serve; sys.exit(serve("
+                f"'api_load:counting_app', factory=True, host='127.0.0.1', port={self.port}, "
+                f"workers={workers}, log_level='warning', access_log=False, proxy_headers=True))")
+        self.proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log, "wb"))   # a file: a full pipe would block it
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the server exited: {self.log.read_text(errors='replace')[-2000:]}")
@@ -140,70 +232,136 @@ class Server:
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)
-        raise RuntimeError("the server did not start within 60 s")
+        raise RuntimeError("the server did not start within 90 s")
+
+    def stats(self) -> dict[str, int]:
+        time.sleep(0.6)         # the workers write their counters every 0.25 s
+        return read_stats(self.stats_dir)
 
     def stop(self) -> None:
         self.proc.terminate()
         try:
-            self.proc.wait(15)
+            self.proc.wait(20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
 
 
-# -- 1. API load -------------------------------------------------------------------------------------------
-async def _load(base: str, secret: str, clients: int, seconds: float, rate: float | None = None) -> dict:
-    """``clients`` concurrent clients posting single items for ``seconds``.
+# -- 1. API load -----------------------------------------------------------------------------------------------
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection that POSTs JSON and reads the status and body (no more)."""
 
-    ``rate`` None: closed loop (each client sends its next item as soon as the
-    last is answered: the server's throughput, and latency at saturation).
-    ``rate`` R: open loop at R items/s in all, spread over the clients; each
-    latency counts from the moment the item was *due*, so a server that falls
-    behind is not flattered (no coordinated omission).
-    """
+    def __init__(self, port: int, secret: str):
+        self.port, self.reader, self.writer = port, None, None
+        self.head = (f"POST /v1/items HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+                     f"Authorization: Bearer {secret}\r\n")
+
+    async def post(self, body: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.writer.write(f"{self.head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        found = re.search(rb"\r\ncontent-length: *(\d+)", head, re.IGNORECASE)
+        await self.reader.readexactly(int(found.group(1)) if found else 0)
+        return int(head[9:12])
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _load(port: int, secret: str, clients: int, seconds: float, rate: float | None = None) -> dict:
+    """``clients`` clients posting single items for ``seconds``: closed loop, or open loop at ``rate``/s."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
-    headers = {"Authorization": f"Bearer {secret}"}
     run = uuid.uuid4().hex[:8]
     start = time.perf_counter()
     deadline = start + seconds
     interval = clients / rate if rate else 0.0
 
-    async def client(n: int, http: httpx.AsyncClient) -> None:
-        i = 0
+    async def client(n: int) -> None:
+        conn, i = HttpConnection(port, secret), 0
         due = start + (n * interval / clients if rate else 0.0)
-        while True:
-            if rate:
-                if due >= deadline:
+        try:
+            while True:
+                if rate:
+                    if due >= deadline:
+                        return
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                elif time.perf_counter() >= deadline:
                     return
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            elif time.perf_counter() >= deadline:
-                return
-            i += 1
-            item = {"id": f"{run}-{n}-{i}", "platform": "bench", "text": TEXTS[(n + i) % len(TEXTS)],
-                    "channel": f"chan-{n % 10}", "author": f"user-{(n * 7 + i) % 500}",
-                    "time": datetime.now(timezone.utc).isoformat()}
-            t0 = due if rate else time.perf_counter()
-            try:
-                r = await http.post("/v1/items", json=item, headers=headers)
-                status = str(r.status_code)
-            except httpx.HTTPError as exc:
-                status = type(exc).__name__
-            if status == "200":
-                latencies.append(time.perf_counter() - t0)
-            else:
-                errors[status] = errors.get(status, 0) + 1
-            due += interval
+                i += 1
+                item = {"id": f"{run}-{n}-{i}", "platform": "bench", "text": TEXTS[(n + i) % len(TEXTS)],
+                        "channel": f"chan-{n % 10}", "author": f"user-{(n * 7 + i) % 500}",
+                        "time": datetime.now(timezone.utc).isoformat()}
+                t0 = due if rate else time.perf_counter()
+                try:
+                    status = str(await conn.post(json.dumps(item).encode()))
+                except (OSError, asyncio.IncompleteReadError) as exc:
+                    status, conn = type(exc).__name__, HttpConnection(port, secret)
+                if status == "200":
+                    latencies.append(time.perf_counter() - t0)
+                else:
+                    errors[status] = errors.get(status, 0) + 1
+                due += interval
+        finally:
+            conn.close()
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
-        await asyncio.gather(*(client(n, http) for n in range(clients)))
-        elapsed = time.perf_counter() - start
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    elapsed = time.perf_counter() - start
     ms = [x * 1000 for x in latencies]
     return {"requests": len(ms), "errors": errors, "seconds": elapsed, "rps": len(ms) / elapsed,
             "p50": _pct(ms, 50), "p90": _pct(ms, 90), "p99": _pct(ms, 99), "max": max(ms, default=float("nan"))}
 
 
-# -- 2. the queue page with many review items ---------------------------------------------------------------
+def _measured(server: Server, meter: CpuMeter, run) -> dict:
+    """Run one load phase; add CPU, statements and items per transaction, per item."""
+    stats0, cpu0 = server.stats(), meter.sample()
+    out = run()
+    cpu1, stats1 = meter.sample(), server.stats()
+    n = max(1, out["requests"])
+    for k in cpu0:
+        out[f"cpu_{k}"] = (cpu1[k] - cpu0[k]) * 1000 / n
+    out["cores_busy"] = (cpu1["machine"] - cpu0["machine"]) / out["seconds"]
+    items = stats1["items"] - stats0["items"]
+    out["statements"] = (stats1["statements"] - stats0["statements"]) / max(1, items)
+    out["transactions"] = (stats1["transactions"] - stats0["transactions"]) / max(1, items)
+    out["group"] = items / max(1, stats1["groups"] - stats0["groups"])
+    return out
+
+
+def _warm(server: Server, secret: str) -> None:
+    """Post items on fresh connections until every server process has loaded its models and answered."""
+    deadline, i = time.monotonic() + 300, 0
+    while time.monotonic() < deadline:
+        for _ in range(4 * server.workers):
+            r = httpx.post(f"{server.base}/v1/items", json={"id": f"warm-{i}", "text": TEXTS[i % len(TEXTS)]},
+                           headers={"Authorization": f"Bearer {secret}"}, timeout=120)   # a new connection each
+            assert r.status_code == 200, server.log.read_text(errors="replace")[-3000:]
+            i += 1
+        time.sleep(0.3)
+        done = [json.loads(f.read_text())["items"] for f in server.stats_dir.glob("*.json")]
+        if len(done) == server.workers and min(done) >= len(TEXTS):
+            return
+    raise RuntimeError("some server process never answered")
+
+
+def _load_runs(server: Server, db: Database, secret: str, args) -> list[dict]:
+    _warm(server, secret)
+    meter = CpuMeter(server.proc.pid, db.backend_pids)
+    closed = _measured(server, meter, lambda: asyncio.run(_load(server.port, secret, args.clients, args.seconds)))
+    closed["title"] = "closed loop"
+    runs = [closed]
+    for spec in filter(None, (x.strip() for x in args.open_rates.split(","))):
+        rate = closed["rps"] * float(spec[:-1]) / 100 if spec.endswith("%") else float(spec)
+        rate = max(1.0, round(rate))
+        run = _measured(server, meter,
+                        lambda: asyncio.run(_load(server.port, secret, args.clients, args.seconds, rate=rate)))
+        run["title"] = f"open loop {rate:.0f}/s" + (f" ({spec} of closed)" if spec.endswith("%") else "")
+        runs.append(run)
+    return runs
+
+
+# -- 2. the queue page with many review items ------------------------------------------------------------------
 def _fill_queue(store, n: int) -> str:
     """Insert ``n`` review items and their messages (bulk, idempotent); returns one review id."""
     from haris.model import stable_id
@@ -241,7 +399,7 @@ def _fill_queue(store, n: int) -> str:
     return first
 
 
-def _queue_timings(base: str, review_id: str, pid: int, rounds: int = 15) -> dict[str, float]:
+def _queue_timings(base: str, review_id: str, meter: CpuMeter, rounds: int = 15) -> dict[str, float]:
     with httpx.Client(base_url=base, timeout=60, follow_redirects=False) as http:
         page = http.get("/login")
         token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
@@ -258,20 +416,19 @@ def _queue_timings(base: str, review_id: str, pid: int, rounds: int = 15) -> dic
                            (f"queue, page {depth}", deep), ("item page", f"/items/{review_id}")):
             assert http.get(path).status_code == 200, path     # warm
             times = []
-            cpu0 = _tree_cpu_seconds(pid)
+            cpu0 = meter.sample()["server"]
             for _ in range(rounds):
                 t0 = time.perf_counter()
                 r = http.get(path)
                 times.append((time.perf_counter() - t0) * 1000)
                 assert r.status_code == 200
-            out[name + " cpu"] = (_tree_cpu_seconds(pid) - cpu0) * 1000 / rounds
+            out[name + " cpu"] = (meter.sample()["server"] - cpu0) * 1000 / rounds
             out[name] = statistics.median(times)
             out[name + " p95"] = _pct(times, 95)
         return out
 
 
-def run_backend(backend: str, args) -> dict:
-    from haris.engines.core import Analyzer
+def run_backend(backend: str, workers: int, args) -> dict:
     from haris.service import auth
     from haris.store.db import Store
 
@@ -281,84 +438,72 @@ def run_backend(backend: str, args) -> dict:
             store = Store.open(db.url)
             _key, secret = auth.create_api_key(store, "bench", ["items:write"], rate_per_minute=10_000_000)
             auth.create_user(store, "bench-reviewer", PASSWORD, ["reviewer"])
-            server = Server(db.url, args.workers, Path(tmp) / "server.log")
+            server = Server(db.url, workers, Path(tmp))
             try:
-                load = paced = None
-                if "load" in args.parts:
-                    for i, text in enumerate(TEXTS * args.workers * 2):   # load models in every server process
-                        warm = httpx.post(f"{server.base}/v1/items", json={"id": f"warm-{i}", "text": text},
-                                          headers={"Authorization": f"Bearer {secret}"}, timeout=120)
-                        assert warm.status_code == 200, server.log.read_text(errors="replace")[-3000:]
-                    cpu0 = _tree_cpu_seconds(server.proc.pid)
-                    load = asyncio.run(_load(server.base, secret, args.clients, args.seconds))
-                    cpu = _tree_cpu_seconds(server.proc.pid) - cpu0
-                    load["server_cpu_ms"] = cpu * 1000 / max(1, load["requests"])
-                    rate = args.paced_rps or max(1.0, round(load["rps"] / 2))
-                    paced = asyncio.run(_load(server.base, secret, args.clients, args.seconds, rate=rate))
-                    paced["offered"] = rate
+                runs = _load_runs(server, db, secret, args) if "load" in args.parts else []
                 fill, queue = 0.0, {}
                 if "queue" in args.parts:
                     t0 = time.perf_counter()
                     rid = _fill_queue(store, args.queue_items)
                     fill = time.perf_counter() - t0
-                    queue = _queue_timings(server.base, rid, server.proc.pid)
+                    queue = _queue_timings(server.base, rid, CpuMeter(server.proc.pid, db.backend_pids))
             finally:
                 server.stop()
             store.dispose()
         finally:
             db.drop()
-    try:
-        version = Analyzer().version
-    except Exception as exc:      # detectors still being built: say so, the queue numbers stand
-        version = f"unavailable ({exc})"
-    return {"backend": backend, "analyzer": version, "load": load, "paced": paced, "fill_seconds": fill,
-            "queue": queue}
+    return {"backend": backend, "workers": workers, "runs": runs, "fill_seconds": fill, "queue": queue}
+
+
+def _print(res: dict, args) -> None:
+    print(f"\n[{res['backend']}, {res['workers']} server process(es)]")
+    if res["runs"]:
+        print(f"  POST /v1/items, single items, {args.clients} clients, {args.seconds:.0f} s a run; latency in ms, "
+              f"CPU in ms an item (server / database / client / whole machine)")
+        for r in res["runs"]:
+            print(f"  {r['title']:<30} {r['rps']:5.0f} items/s  p50 {r['p50']:6.1f}  p90 {r['p90']:6.1f}  "
+                  f"p99 {r['p99']:6.1f}  max {r['max']:6.1f}  errors {r['errors'] or 0}\n"
+                  f"  {'':<30} CPU {r['cpu_server']:.2f} / {r['cpu_db']:.2f} / {r['cpu_client']:.2f} / "
+                  f"{r['cpu_machine']:.2f} ({r['cores_busy']:.2f} cores busy); "
+                  f"SQL an item: {r['statements']:.2f} statements, {r['transactions']:.2f} commits "
+                  f"({r['group']:.1f} items a transaction)")
+    if res["queue"]:
+        print(f"  queue filled with {args.queue_items} review items in {res['fill_seconds']:.1f} s")
+    for name, ms in res["queue"].items():
+        if not name.endswith(("p95", "cpu")):
+            print(f"  {name:<26} median {ms:7.1f} ms   p95 {res['queue'][name + ' p95']:7.1f} ms   "
+                  f"server CPU {res['queue'][name + ' cpu']:6.1f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--workers", type=int, default=1, help="server processes")
-    ap.add_argument("--paced-rps", type=float, default=0,
-                    help="the open-loop phase: items a second in all, spread over the clients "
-                         "(default: half the closed-loop throughput just measured)")
+    ap.add_argument("--workers", default="1,2", help="server processes, one run each (e.g. 1,2)")
+    ap.add_argument("--open-rates", default="250,80%",
+                    help="open-loop runs: items a second in all (250 = 50 clients × 5/s), or a share of the "
+                         "closed-loop throughput (80%%)")
     ap.add_argument("--queue-items", type=int, default=100_000)
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--pg-url", default=PG_URL)
     ap.add_argument("--parts", default="load,queue", help="load (POST /v1/items), queue (the console's queue page)")
     args = ap.parse_args(argv)
-    print(f"{args.clients} clients, {args.seconds:.0f} s a backend, {args.workers} server process(es), "
-          f"{os.cpu_count()} CPUs shared by clients and server")
+    from haris.engines.core import Analyzer
+
+    print(f"{args.clients} clients, {os.cpu_count()} CPUs shared by clients, server and database; "
+          f"analyzer {Analyzer().version}")
     for backend in (b.strip() for b in args.backends.split(",")):
         if backend == "postgres":
             try:
                 import psycopg
 
-                dsn = args.pg_url.replace("postgresql+psycopg://", "postgresql://")
-                psycopg.connect(dsn, connect_timeout=3).close()
+                psycopg.connect(args.pg_url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3).close()
             except Exception as exc:     # no server here: say so and go on
                 print(f"\n[postgres] skipped: cannot connect to {args.pg_url}: {exc}")
                 continue
-        res = run_backend(backend, args)
-        print(f"\n[{res['backend']}] analyzer: {res['analyzer']}")
-        for title, ld in (("closed loop, as fast as answered", res["load"]),
-                          ("open loop, {offered:.0f} items/s offered", res["paced"])):
-            if ld is None:
-                continue
-            title = title.format(offered=ld.get("offered", 0))
-            print(f"  POST /v1/items, single items, {args.clients} clients, {title}:\n"
-                  f"    {ld['requests']} ok in {ld['seconds']:.1f} s = {ld['rps']:.0f} req/s; latency ms "
-                  f"p50 {ld['p50']:.1f}  p90 {ld['p90']:.1f}  p99 {ld['p99']:.1f}  max {ld['max']:.1f}; "
-                  f"errors {ld['errors'] or 0}"
-                  + (f"\n    server process CPU per item {ld['server_cpu_ms']:.1f} ms"
-                     if "server_cpu_ms" in ld else ""))
-        if res["queue"]:
-            print(f"  queue filled with {args.queue_items} review items in {res['fill_seconds']:.1f} s")
-        for name, ms in res["queue"].items():
-            if not name.endswith(("p95", "cpu")):
-                print(f"  {name:<26} median {ms:7.1f} ms   p95 {res['queue'][name + ' p95']:7.1f} ms   "
-                      f"server CPU {res['queue'][name + ' cpu']:6.1f} ms")
+        for i, workers in enumerate(int(w) for w in args.workers.split(",")):
+            parts = args.parts if i == 0 else args.parts.replace("queue", "")   # the queue page once a backend
+            _print(run_backend(backend, workers, argparse.Namespace(**{**vars(args), "parts": parts})), args)
     return 0
 
 
