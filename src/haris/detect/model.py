@@ -57,6 +57,14 @@ def char_wb_ngrams(text: str, n_min: int, n_max: int) -> list[str]:
     return out
 
 
+def _sigmoid(t: float) -> float:
+    """1 / (1 + e^-t) without overflow for large |t|."""
+    if t >= 0:
+        return 1.0 / (1.0 + math.exp(-t))
+    e = math.exp(t)
+    return e / (1.0 + e)
+
+
 @dataclass(slots=True)
 class Contribution:
     feature: str
@@ -108,8 +116,7 @@ class PolicyModel:
         from haris.detect.encoder import embed
 
         w, w0 = self.semantic
-        t = float(np.dot(embed(original), w)) + w0
-        return 1.0 / (1.0 + math.exp(-t)) if t >= 0 else math.exp(t) / (1.0 + math.exp(t))
+        return _sigmoid(float(np.dot(embed(original), w)) + w0)
 
     def ngram_vector(self, text: str) -> dict[str, float]:
         """L2-normalized tf-idf of the n-grams in the vocabulary (as the training vectorizer)."""
@@ -139,11 +146,7 @@ class PolicyModel:
         return z, contribs
 
     def calibrate(self, z: float) -> float:
-        t = self.cal_a * z + self.cal_b
-        if t >= 0:
-            return 1.0 / (1.0 + math.exp(-t))
-        e = math.exp(t)
-        return e / (1.0 + e)
+        return _sigmoid(self.cal_a * z + self.cal_b)
 
     def score(self, features: dict[str, float], text: str,
               original: str | None = None) -> tuple[float, list[Contribution]]:

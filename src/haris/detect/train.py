@@ -382,8 +382,8 @@ def train(paths: str | Path | list[str | Path], out_dir: str | Path, cfg: TrainC
     # the fitted numbers are part of the version: the same data fitted by other code is another model
     version = hashlib.sha256((corpus_sha + data_sha + json.dumps(asdict(cfg), sort_keys=True)
                               + json.dumps(policies, sort_keys=True)).encode()).hexdigest()[:12]
-    meta = {"trained_on": "+".join(f.name for f in files), "corpus_sha256": corpus_sha, "data_sha256": data_sha, "messages": len(items),
-            "config": asdict(cfg), "out_of_fold": reports}
+    meta = {"trained_on": "+".join(f.name for f in files), "corpus_sha256": corpus_sha, "data_sha256": data_sha,
+            "messages": len(items), "config": asdict(cfg), "out_of_fold": reports}
     artifact = {"format": FORMAT, "version": version, "meta": meta, "policies": policies}
     out_dir.mkdir(parents=True, exist_ok=True)
     joblib.dump(artifact, out_dir / MODEL_FILE, compress=3)
