@@ -69,3 +69,26 @@ def test_a_port_in_use_fails_at_once_with_a_clear_error(sqlite_url, tmp_path):
                               capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop does not run on Windows")
+def test_the_server_runs_on_the_c_http_parser_and_the_libuv_loop():
+    # Both are dependencies for their speed (docs/console.md, Performance); uvicorn silently falls back to
+    # h11 and asyncio's loop when they are missing, which costs ~15% of the CPU an item.
+    import asyncio
+
+    import uvicorn
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    async def app(scope, receive, send):  # pragma: no cover - never called
+        pass
+
+    config = uvicorn.Config(app, log_level="warning")
+    config.load()
+    assert config.http_protocol_class is HttpToolsProtocol
+    loop = config.get_loop_factory()()
+    try:
+        assert type(loop).__module__.startswith("uvloop"), type(loop)
+    finally:
+        loop.close()
+    assert isinstance(loop, asyncio.AbstractEventLoop)
