@@ -143,8 +143,10 @@ def test_held_out_splits_are_sizeable_and_cover_every_class(records):
     for lang in sorted(LANGS):
         recs = [r for r in records if r["lang"] == lang]
         n_test = sum(r["split"] == "test" for r in recs)
-        # at least 120 held-out messages a language, an eighth or more of the corpus as it grows
-        assert n_test >= 120 and 0.12 <= n_test / len(recs) <= 0.4, (lang, n_test, len(recs))
+        # at least 120 held-out messages a language (the count decides how much a score can be trusted);
+        # the share falls as training families are added, but a tenth of a language's corpus is the least
+        # that keeps its scenarios' variety comparable to what the model learns from
+        assert n_test >= 120 and 0.10 <= n_test / len(recs) <= 0.4, (lang, n_test, len(recs))
         assert sum(r["split"] == "dev" for r in recs) / len(recs) >= 0.08, lang
         for split in SPLITS:
             part = [r for r in recs if r["split"] == split]
