@@ -34,6 +34,8 @@ AGES = [
     ("a girl 12 years old", 12, "girl 12 years old", {}),
     ("she is 12yo", 12, "12yo", {}),
     ("12 y.o. available", 12, "12 y.o.", {}),
+    ("#A4 — 15y — £3040", 15, "15y", {}),          # one-letter unit: found outside the word scan
+    ("code 14: 13 y, 14,200 USD", 13, "13 y", {}),
     ("aged 12, healthy", 12, "aged 12", {}),
     ("Age: 12", 12, "Age: 12", {}),
     ("a 12-year-old girl", 12, "12-year-old", {}),
@@ -61,6 +63,8 @@ AGES = [
     ("وعمرها ١٤ سنة", 14, "عمرها ١٤ سنة", {}),
     ("سبعة عشر عاما", 17, "سبعة عشر عاما", {}),
     ("بنات من 13 الى 15 سنة", 13, "13 الى 15 سنة", {"max": 15}),
+    ("3aroos 3omraha 14, abouha bado 4000$", 14, "3omraha 14", {}),   # Arabizi; no age 3 in "3omraha"
+    ("3indi bint 13 sana", 13, "bint 13 sana", {}),
 ]
 
 
@@ -263,6 +267,9 @@ NEGATIVES = [
     ("12 months warranty", "age"),
     ("he worked there for 12 years", "age"),
     ("12 years ago", "age"),
+    ("5y warranty on the motor", "age"),
+    ("sold 2 y ago", "age"),
+    ("rate 15.5y", "age"),
     ("il y a 12 ans", "age"),
     ("depuis 12 ans", "age"),
     ("منذ 12 سنة", "age"),

@@ -51,6 +51,7 @@ class _Lexicon:
     unit_after: re.Pattern[str]
     person_first: re.Pattern[str]
     ordinal_frame: re.Pattern[str]
+    compact: re.Pattern[str] | None   # "15y", "13 y": one-letter units, which the word scan leaves out
     negative_before: re.Pattern[str]
     negative_after: re.Pattern[str]
 
@@ -84,14 +85,25 @@ def _lexicon() -> _Lexicon:
     ord_before = lex.alternation(lex.gather("ages.ordinal_before"), bounded=False)
     ord_after = lex.alternation(lex.gather("ages.ordinal_after"))
     not_measure = rf"(?!\s{{0,2}}{measure})"
+    # a number glued to a word is part of it: Arabizi "3aroos 3omraha 14" has no age 3
+    not_glued = r"(?![^\W\d_])"
+    # One-letter units cannot go into the Aho-Corasick scan (every "y" in a text would be a hit), so they
+    # are matched here, glued to a number of one or two digits: "#A4 — 15y — £3040", "code 14: 13 y".
+    letters = sorted(u for u in _units("units_strong") if len(u) == 1)
+    not_after_words = lex.gather("ages.compact_not_after")   # "5y warranty", "2y ago": durations
+    not_after = rf"(?!\s{{0,2}}{lex.alternation(not_after_words)})" if not_after_words else ""
+    # (group b never matches: a compact age has no range, but _to_match reads the group)
+    compact = re.compile(rf"(?<![\w.,:/+])(?P<a>\d{{1,2}})(?P<b>(?!))? ?"
+                         rf"(?P<unit>{'|'.join(map(re.escape, letters))})(?!\w){not_after}") if letters else None
     return _Lexicon(
         units=units_any, weak_units=frozenset(weak), duals=duals, words=words, ordinals=ordinals,
-        cue_first=re.compile(rf"{lex.AR_CONJ}{cues}\s{{0,3}}[:=-]?\s{{0,3}}{rng}{unit_any}?{not_measure}"),
+        cue_first=re.compile(rf"{lex.AR_CONJ}{cues}\s{{0,3}}[:=-]?\s{{0,3}}{rng}{unit_any}?{not_glued}{not_measure}"),
         unit_after=re.compile(rf"{rng}\s{{0,2}}-?\s{{0,2}}(?P<unit>{unit_b})"),
         person_first=re.compile(rf"{lex.AR_CONJ}{persons}(?:\s{{0,3}}{links})?\s{{0,3}}{rng}{unit_any}?"
-                                rf"{not_measure}"),
+                                rf"{not_glued}{not_measure}"),
         ordinal_frame=re.compile(rf"{ord_before}\s{{0,2}}(?:(?P<ord>{ords})|ال\s?"
                                  rf"(?P<od>\d{{1,2}})(?!\d))\s{{1,3}}{ord_after}"),
+        compact=compact,
         negative_before=re.compile(rf"{lex.alternation(lex.gather('ages.negative_before'))}\s{{0,3}}\Z"),
         negative_after=re.compile(rf"\s{{0,3}}{lex.alternation(lex.gather('ages.negative_after'))}"),
     )
@@ -147,10 +159,11 @@ def _is_duration(key: str, m: re.Match[str], lx: _Lexicon) -> bool:
 
 
 def find_ages(prep: Prepared, hits: Hits) -> list[AgeMatch]:
-    if not hits.age:
-        return []
     key = prep.key
     lx = _lexicon()
+    compact = list(lx.compact.finditer(key)) if lx.compact is not None and any(c.isdigit() for c in key) else []
+    if not hits.age and not compact:
+        return []
     candidates: list[AgeMatch] = []
 
     def consider(m: re.Match[str] | None, pattern: str) -> None:
@@ -181,6 +194,8 @@ def find_ages(prep: Prepared, hits: Hits) -> list[AgeMatch]:
             i = bisect_right(unit_starts, start)
             if i < len(unit_starts) and unit_starts[i] - start <= _MAX_NUMBER_CHARS:
                 consider(lx.unit_after.match(key, start), "unit")
+    for m in compact:
+        consider(m, "unit")
     if "عمر" in key or "سن" in key:
         for m in lx.ordinal_frame.finditer(key):
             if m.start() == 0 or not key[m.start() - 1].isalpha():
