@@ -143,11 +143,12 @@ def test_held_out_splits_are_sizeable_and_cover_every_class(records):
     for lang in sorted(LANGS):
         recs = [r for r in records if r["lang"] == lang]
         n_test = sum(r["split"] == "test" for r in recs)
-        # at least 120 held-out messages a language (the count decides how much a score can be trusted);
-        # the share falls as training families are added, but a tenth of a language's corpus is the least
-        # that keeps its scenarios' variety comparable to what the model learns from
-        assert n_test >= 120 and 0.10 <= n_test / len(recs) <= 0.4, (lang, n_test, len(recs))
-        assert sum(r["split"] == "dev" for r in recs) / len(recs) >= 0.08, lang
+        # at least 120 held-out messages a language, an eighth or more of the corpus as it grows (new
+        # training families come with new test families)
+        assert n_test >= 120 and 0.12 <= n_test / len(recs) <= 0.4, (lang, n_test, len(recs))
+        # dev is read while developing and then trained on (make model): what matters is that a round of
+        # development has enough messages in every class to read, not its share of a growing corpus
+        assert sum(r["split"] == "dev" for r in recs) >= 100, lang
         for split in SPLITS:
             part = [r for r in recs if r["split"] == split]
             subs = {s for r in part for s in r["sublabels"]}
