@@ -90,7 +90,7 @@ def without_numbers(text: str) -> str:
 def test_every_record_has_the_schema(records):
     for r in records:
         where = f"{r.get('split')}:{r.get('id')}"
-        assert set(r) - {"split"} == FIELDS, where
+        assert set(r) - {"split", "framing"} == FIELDS, where
         assert r["lang"] in LANGS, where
         assert r["kind"] in KINDS, where
         assert isinstance(r["text"], str) and r["text"].strip(), where
@@ -102,6 +102,9 @@ def test_every_record_has_the_schema(records):
             assert r["sublabels"] and set(r["sublabels"]) <= allowed, where
         else:
             assert r["labels"] == [] and r["sublabels"] == [], f"{where}: negatives carry no labels"
+        # every negative says whether it frames (the "≤ 2% flagged" target counts these); positives never do
+        assert ("framing" in r) == (r["kind"] != "positive"), where
+        assert r.get("framing") in (None, True, False) and not (r.get("framing") and r["kind"] != "hard_negative"), where
         assert len(set(r["sublabels"])) == len(r["sublabels"]), where
 
 
@@ -154,6 +157,13 @@ def test_held_out_splits_are_sizeable_and_cover_every_class(records):
             subs = {s for r in part for s in r["sublabels"]}
             assert subs == set().union(*SUBLABELS.values()), (lang, split, subs)
             assert {r["kind"] for r in part} == KINDS, (lang, split)
+
+
+def test_framing_negatives_are_in_every_split_for_both_policies(records, generator):
+    families = generator.load_families()[1]
+    for lang in sorted(LANGS):
+        seen = {(r["split"], families[r["family"]].mimics) for r in records if r["lang"] == lang and r.get("framing")}
+        assert seen == {(s, p) for s in SPLITS for p in SUBLABELS}, (lang, seen)
 
 
 def test_hard_negatives_mimic_both_policies_in_every_split(records, generator):
@@ -326,6 +336,16 @@ def test_generator_rejects_unknown_slots_and_wrong_sublabels(generator):
         generator.render(generator.Template("en", fam.name, 0, "girl {nope}", None), fam, filler, policies)
     with pytest.raises(ConfigError, match="not allowed"):
         generator.render(generator.Template("en", fam.name, 0, "girl", ("claim",)), fam, filler, policies)
+
+
+def test_generator_refuses_framing_on_a_positive(generator, tmp_path):
+    (tmp_path / "families.d").mkdir()
+    (tmp_path / "families.yaml").write_text(
+        "policies: {trafficking: [sale]}\nfamilies:\n"
+        "  tr.x: {split: train, kind: positive, framing: true, labels: [trafficking], sublabels: [sale], about: x}\n",
+        encoding="utf-8")
+    with pytest.raises(ConfigError, match="framing: true is for hard negatives"):
+        generator.load_families(tmp_path / "families.yaml")
 
 
 def test_generator_marks_minors_and_keeps_arabic_marks_on_their_letters(generator):

@@ -169,3 +169,17 @@ def test_shipped_model_is_fresh_and_thresholds_match_the_registry():
     for policy in ("trafficking", "terrorism"):
         assert DEFAULT_THRESHOLDS[policy] == model[policy].threshold
     assert (ROOT / "src/haris/detect/models/messages.joblib").stat().st_size < 1_000_000
+
+
+def test_a_declared_framing_field_overrides_the_family_name(tmp_path):
+    from haris.detect.corpus import read_labelled
+
+    path = tmp_path / "labelled.jsonl"
+    rows = [{"id": "a", "lang": "en", "labels": [], "family": "hn.survivor-testimony", "framing": True, "text": "x"},
+            {"id": "b", "lang": "en", "labels": [], "family": "hn.news-quiz-night", "framing": False, "text": "y"},
+            {"id": "c", "lang": "en", "labels": [], "family": "hn.news-report", "text": "z"},
+            {"id": "d", "lang": "en", "labels": ["trafficking"], "family": "tr.x", "framing": True, "text": "w"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    got = {it.id: it.framing_negative for it in read_labelled(path)}
+    # declared beats the name ("news" in b's name); c has no field: guessed from its name; a positive never frames
+    assert got == {"a": True, "b": False, "c": True, "d": False}

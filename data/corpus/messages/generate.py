@@ -105,6 +105,7 @@ class Family:
     sublabels: tuple[str, ...]
     mimics: str | None
     about: str
+    framing: bool = False  # a hard negative that reports, studies, warns about, condemns or testifies
 
 
 @dataclass(frozen=True)
@@ -145,12 +146,14 @@ def load_families(path: Path = HERE / "families.yaml") -> tuple[dict[str, tuple[
     for name, (file, spec) in specs.items():
         fam = Family(name=name, split=spec["split"], kind=spec["kind"],
                      labels=tuple(spec.get("labels", [])), sublabels=tuple(spec.get("sublabels", [])),
-                     mimics=spec.get("mimics"), about=spec["about"])
+                     mimics=spec.get("mimics"), about=spec["about"], framing=spec.get("framing", False))
         where = f"{file}: family {name}"
         if fam.split not in SPLITS:
             raise ConfigError(f"{where}: split must be one of {SPLITS}, got {fam.split!r}")
         if fam.kind not in KINDS:
             raise ConfigError(f"{where}: kind must be one of {KINDS}, got {fam.kind!r}")
+        if fam.framing not in (True, False) or (fam.framing and fam.kind != "hard_negative"):
+            raise ConfigError(f"{where}: framing: true is for hard negatives only (and must be true or false)")
         if (fam.kind == "positive") != bool(fam.labels):
             raise ConfigError(f"{where}: positives need labels and negatives must have none")
         for label in fam.labels:
@@ -341,6 +344,8 @@ def render(tpl: Template, fam: Family, filler: Filler,
     order = [s for label in fam.labels for s in policies[label]]
     record = {"lang": tpl.lang, "labels": list(fam.labels), "sublabels": sorted(subs, key=order.index),
               "kind": fam.kind, "family": fam.name, "text": text}
+    if fam.kind != "positive":
+        record["framing"] = fam.framing
     return record, method
 
 

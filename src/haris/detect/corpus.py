@@ -19,7 +19,8 @@ from haris.detect.base import POLICIES
 from haris.errors import InputError
 
 # Hard negatives that REPORT, STUDY, WARN ABOUT or CONDEMN the content (the brief's "news, NGO
-# and counter-speech" negatives), recognised from the corpus family names.
+# and counter-speech" negatives). The repo's corpus declares them per family (`"framing": true`
+# in each record); for files without that field they are guessed from these words in the family name.
 FRAMING_FAMILY_WORDS = ("news", "research", "ngo", "awareness", "counter", "police", "prevention",
                         "rebuttal", "report")
 
@@ -34,11 +35,16 @@ class Labelled:
     family: str | None = None
     sublabels: list[str] = field(default_factory=list)
     line: int = 0
+    framing: bool | None = None   # declared by the record; None: guessed from the family's name
 
     @property
     def framing_negative(self) -> bool:
         """A benign message that reports, studies, warns about or condemns (news/NGO/counter-speech)."""
-        if self.labels or not self.family:
+        if self.labels:
+            return False
+        if self.framing is not None:
+            return self.framing
+        if not self.family:
             return False
         fam = self.family.lower()
         return any(w in fam for w in FRAMING_FAMILY_WORDS)
@@ -103,7 +109,8 @@ def read_labelled(path: str | Path) -> list[Labelled]:
         out.append(Labelled(id=ident, text=text, labels=frozenset(labels),
                             lang=obj.get("lang") if isinstance(obj.get("lang"), str) else None,
                             kind=obj.get("kind"), family=obj.get("family"),
-                            sublabels=list(obj.get("sublabels") or []), line=lineno))
+                            sublabels=list(obj.get("sublabels") or []), line=lineno,
+                            framing=obj["framing"] if isinstance(obj.get("framing"), bool) else None))
     if not out:
         raise InputError(str(path), "no records", expected="one labelled JSON object per line")
     return out
