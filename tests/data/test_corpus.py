@@ -104,7 +104,8 @@ def test_every_record_has_the_schema(records):
             assert r["labels"] == [] and r["sublabels"] == [], f"{where}: negatives carry no labels"
         # every negative says whether it frames (the "≤ 2% flagged" target counts these); positives never do
         assert ("framing" in r) == (r["kind"] != "positive"), where
-        assert r.get("framing") in (None, True, False) and not (r.get("framing") and r["kind"] != "hard_negative"), where
+        assert r.get("framing") in (None, True, False), where
+        assert not (r.get("framing") and r["kind"] != "hard_negative"), where
         assert len(set(r["sublabels"])) == len(r["sublabels"]), where
 
 

@@ -92,8 +92,7 @@ def _lexicon() -> _Lexicon:
     letters = sorted(u for u in _units("units_strong") if len(u) == 1)
     not_after_words = lex.gather("ages.compact_not_after")   # "5y warranty", "2y ago": durations
     not_after = rf"(?!\s{{0,2}}{lex.alternation(not_after_words)})" if not_after_words else ""
-    # (group b never matches: a compact age has no range, but _to_match reads the group)
-    compact = re.compile(rf"(?<![\w.,:/+])(?P<a>\d{{1,2}})(?P<b>(?!))? ?"
+    compact = re.compile(rf"(?<![\w.,:/+])(?P<a>\d{{1,2}}) ?"
                          rf"(?P<unit>{'|'.join(map(re.escape, letters))})(?!\w){not_after}") if letters else None
     return _Lexicon(
         units=units_any, weak_units=frozenset(weak), duals=duals, words=words, ordinals=ordinals,
@@ -133,7 +132,7 @@ def _to_match(m: re.Match[str], lx: _Lexicon, pattern: str) -> AgeMatch | None:
     if first is None:
         return None
     low, implied = first
-    high = _number(m.group("b"), lx)
+    high = _number(m.groupdict().get("b"), lx)   # a compact age ("15y") has no range part
     unit = lx.units.get(" ".join(unit_text.split())) if unit_text else None
     if unit is None and unit_text:
         unit = lx.units.get(unit_text.replace(" ", "-")) or lx.units.get(unit_text.replace("-", " "))
