@@ -35,7 +35,8 @@ def test_whole_words_only_and_plural():
 
 def test_arabic_clitics_and_ta_marbuta():
     assert cats("وللبيع سيارة")["offer"] == ["للبيع"]             # و + للبيع
-    assert cats("بنتها عمرها ١٢")["person"] == ["بنتها"]           # pronoun ending kept in the hit
+    assert cats("بنتها عمرها ١٢")["person"] == ["بنتها", "عمرها"]  # pronoun ending kept in the hit;
+    # "عمرها" ("her age") names a person without a noun, as "she" does in en (entry with pronoun: true)
     assert "captive" in cats("السبيتين جاهزتين")                  # سبية → سبيت + ين
     assert "charity" not in cats("دفع سريع")                     # سريع is not س + ريع
     assert "history" not in cats("تم نقل الملكية")                 # الملكية is not الملك + ية
