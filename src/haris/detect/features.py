@@ -30,7 +30,7 @@ NEAR = 48                  # characters: "next to each other" for person/age/pri
 TRAFFICKING_CATEGORIES = (
     "offer", "buy_request", "auction", "exchange", "transfer", "person", "captive", "minor", "sexual",
     "control", "logistics", "price_cue", "contact_cue", "list_cue", "goods", "job", "family", "sport",
-    "charity", "self_age")
+    "charity", "self_age", "venue")
 TERRORISM_CATEGORIES = (
     "org", "org_media", "supporter", "slogan", "enemy", "call", "hijra", "pledge", "recruit", "incite",
     "glorify", "claim", "resurgence", "spread", "migration", "gaming", "legit_owner", "sport", "contact_cue",
@@ -111,6 +111,9 @@ def trafficking_features(v: MessageView) -> dict[str, float]:
     f["person_logistics"] = _b(bool(persons) and v.has("logistics"))
     f["person_sexual"] = _b(anyone and v.has("sexual"))
     f["person_control"] = _b(anyone and v.has("control"))
+    # hotel, booking, clients, massage: every lawful spa and tutor says them, so they count only
+    # beside a person AND money or a minor, and never fire a rule on their own
+    f["person_venue"] = _b(anyone and v.has("venue") and (commerce or minor_age or minor_person))
     f["captive_trade"] = _b(v.has("captive") and (trade or commerce))
     f["listing"] = _b(bool(persons) and trade and (commerce or bool(ages)))
     f["sexual_minor"] = _b(v.has("sexual") and (minor_age or v.has("minor") or minor_person))
@@ -191,7 +194,7 @@ FEATURES = {"trafficking": trafficking_features, "terrorism": terrorism_features
 # explain a hit away (lawful contexts, framing: reported as counter-evidence).
 CUES = {
     "trafficking": ("captive", "person", "offer", "buy_request", "auction", "exchange", "transfer", "minor",
-                    "sexual", "control", "logistics", "price_cue", "contact_cue", "list_cue"),
+                    "sexual", "venue", "control", "logistics", "price_cue", "contact_cue", "list_cue"),
     "terrorism": ("org", "org_media", "slogan", "pledge", "call", "hijra", "recruit", "incite", "glorify",
                   "claim", "resurgence", "spread", "enemy", "supporter", "media_format", "brethren", "symbol"),
 }
@@ -206,16 +209,17 @@ CANDIDATE = {
     "trafficking": ("person", "captive", "offer", "buy_request", "auction", "exchange", "transfer",
                     "sexual", "control", "minor"),
     "terrorism": ("org", "org_media", "supporter", "slogan", "enemy", "pledge", "hijra", "incite",
-                  "glorify", "resurgence", "recruit", "call"),
+                  "glorify", "resurgence", "recruit", "call", "brethren"),
 }
 
 
 def is_candidate(v: MessageView, policy: str) -> bool:
     if v.has(*CANDIDATE[policy]):
         return True
-    # an age and a price together make a trafficking candidate even without a cue word
-    # ("who gives more than $2,600 for the 10-year-old?")
-    return policy == "trafficking" and bool(v.ages) and bool(v.prices)
+    # an age with a price (or price, contact or delivery wording: "12700 balles", "DM") makes a
+    # trafficking candidate even without a cue word ("who gives more than $2,600 for the 10-year-old?")
+    return policy == "trafficking" and bool(v.ages) and (
+        bool(v.prices) or v.has("price_cue", "contact_cue", "logistics"))
 
 
 def feature_names(policy: str) -> list[str]:
