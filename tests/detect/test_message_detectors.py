@@ -31,6 +31,8 @@ NEGATIVES = [   # hard negatives of the issue: they share the words and must not
     ("en", "Lambs for sale, 6 months old, $300 each, delivery possible."),
     ("en", "My daughter is 12 today 🎂 can't believe it!"),
     ("en", "Babysitter available: I'm 17, first aid trained, $10 an hour."),
+    # the benchmark's stream: "I'm 17" with a bare number, a phone and an hourly rate
+    ("en", "Babysitter available, I'm 17, $20 an hour, evenings. Text +44 7700 900001"),
     ("en", "Investigators said one ad read “for sale, 12 years old, $12,500, delivery soon”."),
     ("en", "Awareness: if you see a post offering a girl for sale, don't share it, report it. Helpline +1 555 0100."),
     ("en", "Daesh claimed the attack through its Amaq agency, officials said."),
@@ -121,3 +123,15 @@ def test_shipped_model_is_loaded_once():
     from haris.detect.model import load_model
 
     assert load_model() is load_model()
+
+
+def test_a_bare_number_after_im_is_the_writers_own_age():
+    from haris.detect.features import trafficking_features, view_of
+    from haris.text.analysis import analyse_text
+
+    def own(text: str) -> float:
+        return trafficking_features(view_of(analyse_text(text, lang="en")))["self_age_near"]
+
+    assert own("Babysitter available, I'm 17, $20 an hour") == 1.0
+    assert own("I'm 5.30 late, sorry, $20 for the taxi") == 0.0       # a time, not an age
+    assert own("she is 14, $900, delivery Friday") == 0.0              # somebody else's age

@@ -17,6 +17,7 @@ feature is a number in [0, 1].
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from haris.detect.lexicon import Hit
@@ -26,6 +27,7 @@ __all__ = ["CANDIDATE", "COUNTER", "CUES", "FEATURES", "FRAMING_CATEGORIES", "Me
            "is_candidate", "policy_features", "terrorism_features", "trafficking_features", "view_of"]
 
 NEAR = 48                  # characters: "next to each other" for person/age/price proximity
+OWN_AGE_NUMBER = re.compile(r"\s{0,2}[1-9]\d?\b(?![.,:/]?\d)")   # " 17" after "I'm": not "I'm 5.30", "I'm 17:00"
 
 TRAFFICKING_CATEGORIES = (
     "offer", "buy_request", "auction", "exchange", "transfer", "person", "captive", "minor", "sexual",
@@ -123,7 +125,11 @@ def trafficking_features(v: MessageView) -> dict[str, float]:
     f["age_price_trade"] = _b(bool(ages) and bool(v.prices) and trade)
     f["person_near_age"] = _b(_near(v, persons, [e for _, e in v.ages]))
     f["person_near_price"] = _b(_near(v, persons, v.prices))
-    f["self_age_near"] = _b(_near(v, v.cats.get("self_age", []), [e for _, e in v.ages], 16))
+    own = v.cats.get("self_age", [])
+    # "I'm 17" names the writer's own age; the extractor finds no age there (a bare number), so a
+    # number right after "I'm" / "j'ai" counts too: a teen offering her own babysitting is not offered
+    f["self_age_near"] = _b(_near(v, own, [e for _, e in v.ages], 16)
+                            or any(OWN_AGE_NUMBER.match(v.text, h.end) for h in own[:8]))
     f["goods_no_person"] = _b(v.has("goods") and not persons)
     f["goods_near_person"] = _b(any(qualifies_goods(v, h) for c in ("person", "captive")
                                     for h in v.cats.get(c, ())[:16]) if v.has("goods") else False)
