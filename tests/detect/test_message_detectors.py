@@ -33,6 +33,8 @@ NEGATIVES = [   # hard negatives of the issue: they share the words and must not
     ("en", "Babysitter available: I'm 17, first aid trained, $10 an hour."),
     # the benchmark's stream: "I'm 17" with a bare number, a phone and an hourly rate
     ("en", "Babysitter available, I'm 17, $20 an hour, evenings. Text +44 7700 900001"),
+    # a claim quoted in single quotes inside a lesson is the lesson's example, not a claim
+    ("en", "Civics homework: explain why a post reading 'soldiers of the caliphate struck the checkpoint' is propaganda, not news."),
     ("en", "Investigators said one ad read “for sale, 12 years old, $12,500, delivery soon”."),
     ("en", "Awareness: if you see a post offering a girl for sale, don't share it, report it. Helpline +1 555 0100."),
     ("en", "Daesh claimed the attack through its Amaq agency, officials said."),

@@ -128,3 +128,15 @@ def test_false_friends_of_the_message_language_are_ignored():
     en = view_of(analyse_text("For sale: my son, 12", lang="en"))
     assert en.has("person")
     assert view_of(analyse_text("je viens car il pleut", lang="fr")).has("goods") is False
+
+
+def test_single_quotes_mark_a_quotation_but_apostrophes_do_not():
+    from haris.detect.view import _quoted_regions
+
+    def quoted(text: str) -> list[str]:
+        return [text[a:b + 1] for a, b in _quoted_regions(text)]
+
+    assert quoted("a channel posts 'soldiers of the caliphate targeted x.' which clues") == [
+        "'soldiers of the caliphate targeted x.'"]
+    assert quoted("he said 'for sale, girl 12' and 'new girls' ok") == ["'for sale, girl 12'", "'new girls'"]
+    assert quoted("it's the brothers' house, l'etat") == []

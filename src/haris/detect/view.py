@@ -13,10 +13,13 @@ cached for the last message per thread, so the second detector does not match ag
 """
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+import regex
 
 from haris.detect.lexicon import Hit, default_lexicon
 from haris.text.analysis import AnalysedText
@@ -170,11 +173,34 @@ def _with_glued(a: AnalysedText, text: str, hits: list[Hit]) -> list[Hit]:
     return sorted(hits + extra, key=lambda h: (h.start, h.start - h.end))
 
 
+# 'single quotes' as quotation marks: an opening mark after a space or bracket and before a
+# letter, a closing one after a non-space and before a space or punctuation; an apostrophe inside
+# a word ("it's", "l'État") is neither
+_SINGLE_OPEN = regex.compile(r"(?<=^|[\s(\[:])'(?=[\p{L}\p{N}])")
+_SINGLE_CLOSE = regex.compile(r"(?<=\S)'(?=$|[\s.,;:!?)\]…])")
+
+
 def _quoted_regions(text: str) -> list[tuple[int, int]]:
-    if '"' not in text:
-        return []
-    qs = [i for i, ch in enumerate(text[:HEAD_CHARS]) if ch == '"'][:200]
-    return [(qs[i], qs[i + 1]) for i in range(0, len(qs) - 1, 2)]
+    regions: list[tuple[int, int]] = []
+    head = text[:HEAD_CHARS]
+    if '"' in head:
+        qs = [i for i, ch in enumerate(head) if ch == '"'][:200]
+        regions = [(qs[i], qs[i + 1]) for i in range(0, len(qs) - 1, 2)]
+    if "'" in head:
+        closes = [m.start() for m in _SINGLE_CLOSE.finditer(head)][:200]
+        at = -1
+        for m in _SINGLE_OPEN.finditer(head):
+            if m.start() <= at:
+                continue
+            k = bisect.bisect_right(closes, m.start() + 1)
+            if k == len(closes):
+                break
+            end = closes[k]
+            regions.append((m.start(), end))
+            at = end
+            if len(regions) >= 100:
+                break
+    return regions
 
 
 def inside(h: Hit, regions: list[tuple[int, int]]) -> bool:
