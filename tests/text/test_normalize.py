@@ -352,3 +352,17 @@ def test_table_loader_reports_file_and_line(tmp_path):
     ok.write_text("U+0660..U+0662\tseq:0\tdigits\nx\t-\tdelete\n9\tKEEP\n", encoding="utf-8")
     table, keep = load_table(ok)
     assert table == {0x660: "0", 0x661: "1", 0x662: "2", ord("x"): None} and keep == {ord("9")}
+
+
+@pytest.mark.parametrize("text", [
+    "FOR SALE girl 12", "ÉCOLE À VENDRE ﬁn", "s.a.l.e G1RL ２０ $", "İstanbul ß ﬀ", "Ａｂｃ\u200b d",
+    "ΣΊΣΥΦΟΣ", "لـلـبـيـع بنت ١٢", "e\u0301cole  \t NEW",
+])
+def test_one_to_one_shortcut_gives_the_same_offset_map_as_replaying_every_character(text, monkeypatch):
+    from haris.text import normalize as nz
+
+    nt = nz.normalize(text)
+    fast = nz._offset_map(nt)
+    for step in (nz._Casefold, nz._Translate):
+        monkeypatch.setattr(step, "one_to_one", lambda self, s: False)
+    assert nz._offset_map(nt) == fast

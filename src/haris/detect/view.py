@@ -73,7 +73,7 @@ class MessageView:
     _persons: list[Hit] | None = None
 
     def has(self, *cats: str) -> bool:
-        return any(c in self.cats for c in cats)
+        return not self.cats.keys().isdisjoint(cats)    # C-level: called ~30 times per candidate
 
     def count(self, cat: str) -> int:
         return len(self.cats.get(cat, ()))

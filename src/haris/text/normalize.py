@@ -248,6 +248,10 @@ class _Step(ABC):
     def tracked(self, s: str) -> tuple[str, list[int], list[int]]:
         """The step's output text and, per output character, its source span."""
 
+    def one_to_one(self, s: str) -> bool:
+        """True when each character of ``s`` becomes exactly one character: spans are unchanged."""
+        return False
+
 
 class _Nfkc(_Step):
     def apply(self, s: str) -> str:
@@ -297,6 +301,9 @@ class _Casefold(_Step):
     def tracked(self, s: str) -> tuple[str, list[int], list[int]]:
         return _per_char(s, str.casefold)
 
+    def one_to_one(self, s: str) -> bool:
+        return s.isascii()      # ASCII case folding is lower(): one letter for one letter
+
 
 class _Translate(_Step):
     def __init__(self, table: dict[int, str | None]):
@@ -306,6 +313,8 @@ class _Translate(_Step):
         # the big match table only gets the ASCII check. Same result either way.
         self.ascii_hit = _char_class({cp: t for cp, t in table.items() if cp < 0x80})
         self.hit = _char_class(table, max_ranges=100)
+        # keys that delete a character or write several: only they make the offset map move
+        self.uneven = _char_class({cp: t for cp, t in table.items() if t is None or len(t) != 1})
 
     def apply(self, s: str) -> str:
         if s.isascii():
@@ -315,6 +324,9 @@ class _Translate(_Step):
     def tracked(self, s: str) -> tuple[str, list[int], list[int]]:
         table = self.table
         return _per_char(s, lambda c: table.get(ord(c), c) or "")
+
+    def one_to_one(self, s: str) -> bool:
+        return self.uneven is None or self.uneven.search(s) is None
 
 
 def _char_class(code_points: dict[int, str | None], max_ranges: int = 1000) -> re.Pattern[str] | None:
@@ -548,6 +560,9 @@ def _offset_map(nt: NormalizedText) -> tuple[list[int], list[int]]:
     for step in _MATCH_STEPS if nt.level == "match" else _CLEAN_STEPS:
         out = step.apply(s)
         if out == s:
+            continue
+        if step.one_to_one(s):
+            s = out
             continue
         tracked, a_list, b_list = step.tracked(s)
         if tracked != out:
