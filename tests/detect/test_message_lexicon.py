@@ -140,3 +140,9 @@ def test_single_quotes_mark_a_quotation_but_apostrophes_do_not():
         "'soldiers of the caliphate targeted x.'"]
     assert quoted("he said 'for sale, girl 12' and 'new girls' ok") == ["'for sale, girl 12'", "'new girls'"]
     assert quoted("it's the brothers' house, l'etat") == []
+
+
+def test_come_is_not_the_exalted_of_a_quran_quotation():
+    # تعالى folds to تعالي, which the "come" entry would otherwise take with a suffix
+    assert "call" not in cats("قال الله تعالى في كتابه")
+    assert cats("تعال يا أخي")["call"] == ["تعال"]
