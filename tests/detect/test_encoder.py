@@ -74,3 +74,30 @@ def test_the_shipped_cascade_rescoring_band_is_recorded_in_training():
         low, high = model[policy].band
         assert 0.0 <= low < high
         assert model.meta["out_of_fold"][policy]["second_stage"]["band"] == [low, high]
+
+
+def test_prefetching_a_chunk_batches_the_encoder_and_changes_no_signal(monkeypatch):
+    from haris.detect.message import prefetch_embeddings
+    from haris.detect.registry import message_detectors
+    from haris.text.analysis import analyse_text
+
+    texts = ["Le club vend son attaquant de 24 ans pour 9 M€", "خرفان للبيع السعر 300 ألف دينار للتواصل",
+             "Our channel was banned again. New channel 👉 t.me/example_ansar01 — share it with the brothers.",
+             "Selling my car, 2012 model, $12,500, delivery soon", "see you at 7 👍"]
+    detectors = message_detectors()
+    items = [analyse_text(t) for t in texts]
+
+    def signals():
+        return [[(s.policy, s.score) for d in detectors for s in d.detect(a)] for a in items]
+
+    monkeypatch.setattr(encoder._local, "prefetched", {}, raising=False)
+    monkeypatch.setattr(encoder._local, "last", None, raising=False)
+    one_by_one = signals()
+    model = encoder._get()
+    calls: list[int] = []
+    real = model.encode
+    monkeypatch.setattr(model, "encode", lambda batch: calls.append(len(batch)) or real(batch))
+    monkeypatch.setattr(encoder._local, "last", None)
+    wanted = prefetch_embeddings(items, detectors)
+    assert wanted >= 1 and calls == [wanted]          # one batch for the whole chunk
+    assert signals() == one_by_one and calls == [wanted]   # scoring found every embedding ready

@@ -196,10 +196,11 @@ def test_a_failing_request_fails_alone(store, pipeline):
 
 def test_an_analysis_error_is_answered_to_its_request_only(store):
     class Fragile(Analyzer):
-        def analyse(self, message):
-            if "boom" in message.text:
+        def analyse_many(self, messages):
+            messages = list(messages)
+            if any("boom" in m.text for m in messages):
                 raise ValueError("analysis failed")
-            return super().analyse(message)
+            return super().analyse_many(messages)
 
     pipeline = ItemPipeline(store, lambda: analyzer, LivePolicy(store))
     analyzer = Fragile(store=store)

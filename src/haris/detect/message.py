@@ -130,6 +130,14 @@ class MessagePolicyDetector(ABC):
     def assess(self, analysed: AnalysedText) -> Assessment:
         return assess(analysed, self.policy, self.model)
 
+    def needs_encoder(self, analysed: AnalysedText) -> bool:
+        """Whether scoring this message will ask the sentence encoder (see :func:`prefetch_embeddings`)."""
+        v = view_of(analysed)
+        if not is_candidate(v, self.policy):
+            return False
+        feats, _ = policy_features(v, self.policy)
+        return self.model[self.policy].needs_second_stage(feats, v.text)
+
     def detect(self, item: AnalysedText) -> Iterable[Signal]:
         a = self.assess(item)
         if not a.candidate or a.score < EMIT_FLOOR:
@@ -161,3 +169,17 @@ class MessagePolicyDetector(ABC):
 
     def data(self, a: Assessment) -> dict[str, Any]:
         return {}
+
+
+def prefetch_embeddings(items: Iterable[AnalysedText], detectors: Iterable[Any]) -> int:
+    """Encode, in one batch, the messages of a chunk whose scores will need the sentence encoder.
+
+    One message at a time the encoder costs ~4 ms; in a batch ~0.8 ms a message. Engines that hold
+    a chunk of messages call this before running the detectors on each; the signals are those of
+    the one-by-one path (embeddings equal up to float rounding). Returns how many were encoded.
+    """
+    from haris.detect import encoder
+
+    message_detectors = [d for d in detectors if isinstance(d, MessagePolicyDetector)]
+    texts = [a.original for a in items if any(d.needs_encoder(a) for d in message_detectors)]
+    return encoder.prefetch(texts)

@@ -148,6 +148,12 @@ class PolicyModel:
     def calibrate(self, z: float) -> float:
         return _sigmoid(self.cal_a * z + self.cal_b)
 
+    def needs_second_stage(self, features: dict[str, float], text: str) -> bool:
+        """Whether the first stage's score falls in the uncertain band (the encoder will be asked)."""
+        if self.second_stage is None:
+            return False
+        return self.band[0] <= self.calibrate(self.decision(features, text)[0]) < self.band[1]
+
     def score(self, features: dict[str, float], text: str,
               original: str | None = None) -> tuple[float, list[Contribution]]:
         """Calibrated score of a candidate: ``text`` is the matching text, ``original`` what was posted."""

@@ -28,11 +28,19 @@ def analyse_batch(analyzer: Analyzer, items: Iterable[tuple[Any, Any]], decode) 
     out = []
     for token, payload in items:
         try:
-            rec = decode(payload)
-            res = analyzer.analyse(rec) if isinstance(rec, Message) else None
-            out.append(Outcome(token, rec, res))
+            out.append(Outcome(token, decode(payload)))
         except Exception as exc:  # poison record: the transport retries or dead-letters it
             out.append(Outcome(token, error=exc))
+    todo = [o for o in out if isinstance(o.record, Message)]
+    try:        # the whole batch at once: the sentence encoder runs in one batch
+        for o, res in zip(todo, analyzer.analyse_many([o.record for o in todo])):
+            o.result = res
+    except Exception:   # one record broke the batch: analyse one by one, keep the failure on its own
+        for o in todo:
+            try:
+                o.result = analyzer.analyse(o.record)
+            except Exception as exc:
+                o.error, o.result = exc, None
     return out
 
 

@@ -2,8 +2,9 @@
 
 Given messages, return what haris thinks of each: the analysed text and the
 signals of every message-level detector. The local engine, the stream worker
-and the Spark job all call :meth:`Analyzer.analyse`; no engine has logic of
-its own, which is why they give identical results.
+and the Spark job all call :meth:`Analyzer.analyse` or :meth:`Analyzer.analyse_many`
+(the same results, a chunk at a time so that the sentence encoder runs in
+batches); no engine has logic of its own, which is why they give identical results.
 """
 from __future__ import annotations
 
@@ -60,14 +61,26 @@ class Analyzer:
         return "detectors-" + hashlib.blake2b(full.encode(), digest_size=12).hexdigest()
 
     def analyse(self, message: Message) -> ItemResult:
-        analysed = analyse_message(message)
+        return self._detect(message, analyse_message(message))
+
+    def analyse_many(self, messages: Iterable[Message]) -> list[ItemResult]:
+        """:meth:`analyse` of each message, with the sentence encoder run once for the whole chunk."""
+        from haris.detect.message import prefetch_embeddings
+
+        messages = list(messages)
+        analysed = [analyse_message(m) for m in messages]
+        prefetch_embeddings([a for m, a in zip(messages, analysed) if _scored(m)], self.detectors)
+        return [self._detect(m, a) for m, a in zip(messages, analysed)]
+
+    def _detect(self, message: Message, analysed: AnalysedText) -> ItemResult:
         signals: list[Signal] = []
-        if message.kind == "message" and message.text:
+        if _scored(message):
             for det in self.detectors:
                 for sig in det.detect(analysed):
                     sig.item_id = message.id
                     signals.append(sig)
         return ItemResult(message, analysed, signals)
 
-    def analyse_many(self, messages: Iterable[Message]) -> list[ItemResult]:
-        return [self.analyse(m) for m in messages]
+
+def _scored(message: Message) -> bool:
+    return message.kind == "message" and bool(message.text)

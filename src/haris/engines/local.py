@@ -240,7 +240,26 @@ def _analysed(records, analyzer):
         return ((r, None) for r in records)
     if hasattr(analyzer, "analyse_stream"):
         return analyzer.analyse_stream(records)
-    return ((r, analyzer.analyse(r) if isinstance(r, Message) else None) for r in records)
+    return _in_chunks(records, analyzer)
+
+
+ANALYSE_CHUNK = 256   # messages analysed together, so the sentence encoder runs in batches
+
+
+def _in_chunks(records, analyzer):
+    """(record, result) pairs in input order, the messages of each chunk analysed together."""
+    chunk: list = []
+    for r in records:
+        chunk.append(r)
+        if len(chunk) >= ANALYSE_CHUNK:
+            yield from _pairs(chunk, analyzer)
+            chunk = []
+    yield from _pairs(chunk, analyzer)
+
+
+def _pairs(chunk, analyzer):
+    results = iter(analyzer.analyse_many([r for r in chunk if isinstance(r, Message)]))
+    return [(r, next(results) if isinstance(r, Message) else None) for r in chunk]
 
 
 def scan(paths, **kwargs) -> ScanReport:

@@ -29,13 +29,11 @@ def _init_worker(database_url: str | None) -> None:
 
 def _analyse_batch(batch: list[Message]) -> list[ItemResult]:
     assert _analyzer is not None
-    out = []
-    for m in batch:
-        r = _analyzer.analyse(m)
+    out = _analyzer.analyse_many(batch)
+    for r in out:
         # The parent already holds the message: don't send it back twice (it is re-attached there).
         r.message = None
         r.analysed.message = None
-        out.append(r)
     return out
 
 

@@ -161,7 +161,7 @@ class ItemPipeline:
         ready = []
         for r in live:
             try:
-                r.results = [analyzer.analyse(msg) for _records, msg in r.items]
+                r.results = analyzer.analyse_many([msg for _records, msg in r.items])
             except Exception as exc:        # this request's error, answered to it alone
                 r.future.set_exception(exc)
             else:
