@@ -11,11 +11,11 @@ For each policy the score of a candidate message is::
 (:mod:`haris.detect.encoder`), itself fitted on the training split: how much the message reads
 like the policy's positives in any language, for the phrasings no lexicon entry covers.
 
-The encoder costs ~4 ms a message (~0.8 ms in a batch), the rest a few microseconds, so a policy is scored in two
-stages (a cascade): the first stage is the model WITHOUT ``semantic``; only when its score falls
-inside the uncertain band ``[low, high)`` chosen in training is the message encoded and scored
-by the second stage, the model WITH it. A message the first stage finds clearly benign (most
-candidates of a stream) or clearly violating keeps the first stage's score.
+The encoder costs ~4 ms a message (~0.8 ms in a batch), the rest a few microseconds, so a policy
+is scored in two stages (a cascade): the first stage is the model WITHOUT ``semantic``; only
+when its score falls inside the uncertain band ``[low, high)`` chosen in training is the message
+encoded and scored by the second stage, the model WITH it. A message the first stage finds
+clearly benign (most candidates of a stream) or clearly violating keeps the first stage's score.
 
 ``coef`` and ``intercept`` are fitted by :mod:`haris.detect.train` on the training split;
 ``a``/``b`` are fitted on out-of-fold decisions of that split (folds grouped by scenario family),
