@@ -366,3 +366,13 @@ def test_one_to_one_shortcut_gives_the_same_offset_map_as_replaying_every_charac
     for step in (nz._Casefold, nz._Translate):
         monkeypatch.setattr(step, "one_to_one", lambda self, s: False)
     assert nz._offset_map(nt) == fast
+
+
+def test_a_table_with_too_many_uneven_keys_for_a_class_never_takes_the_shortcut():
+    from haris.text import normalize as nz
+
+    # every other code point deleted: too many ranges for a character class
+    step = nz._Translate({cp: None for cp in range(0x4E00, 0x4E00 + 4000, 2)})
+    assert step.uneven is None and not step.all_even
+    assert step.one_to_one("abc") is False
+    assert nz._Translate({ord("a"): "b"}).one_to_one("a\u4e00")     # only even keys: always one to one

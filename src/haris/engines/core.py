@@ -9,11 +9,27 @@ batches); no engine has logic of its own, which is why they give identical resul
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence, TypeVar
 
 from haris.detect.base import Detector, Signal
 from haris.model import Message
 from haris.text.analysis import AnalysedText, analyse_message
+
+
+ANALYSE_CHUNK = 256   # messages analysed together, so the sentence encoder runs in batches
+T = TypeVar("T")
+
+
+def in_chunks(items: Iterable[T], size: int = ANALYSE_CHUNK) -> Iterator[list[T]]:
+    """Consecutive lists of at most ``size`` items (the last one may be shorter; none is empty)."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @dataclass(slots=True)
@@ -71,6 +87,11 @@ class Analyzer:
         analysed = [analyse_message(m) for m in messages]
         prefetch_embeddings([a for m, a in zip(messages, analysed) if _scored(m)], self.detectors)
         return [self._detect(m, a) for m, a in zip(messages, analysed)]
+
+    def analyse_chunked(self, messages: Iterable[Message]) -> Iterator[ItemResult]:
+        """:meth:`analyse_many` over a stream of any length, one chunk in memory at a time."""
+        for chunk in in_chunks(messages):
+            yield from self.analyse_many(chunk)
 
     def _detect(self, message: Message, analysed: AnalysedText) -> ItemResult:
         signals: list[Signal] = []

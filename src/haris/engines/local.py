@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from haris import ingest as ingest_mod
-from haris.engines.core import Analyzer, ItemResult
+from haris.engines.core import Analyzer, ItemResult, in_chunks
 from haris.errors import HarisError, InputError
 from haris.model import Message
 from haris.store import schema
@@ -240,24 +240,11 @@ def _analysed(records, analyzer):
         return ((r, None) for r in records)
     if hasattr(analyzer, "analyse_stream"):
         return analyzer.analyse_stream(records)
-    return _in_chunks(records, analyzer)
-
-
-ANALYSE_CHUNK = 256   # messages analysed together, so the sentence encoder runs in batches
-
-
-def _in_chunks(records, analyzer):
-    """(record, result) pairs in input order, the messages of each chunk analysed together."""
-    chunk: list = []
-    for r in records:
-        chunk.append(r)
-        if len(chunk) >= ANALYSE_CHUNK:
-            yield from _pairs(chunk, analyzer)
-            chunk = []
-    yield from _pairs(chunk, analyzer)
+    return (pair for chunk in in_chunks(records) for pair in _pairs(chunk, analyzer))
 
 
 def _pairs(chunk, analyzer):
+    """(record, result) pairs of one chunk, in order, its messages analysed together."""
     results = iter(analyzer.analyse_many([r for r in chunk if isinstance(r, Message)]))
     return [(r, next(results) if isinstance(r, Message) else None) for r in chunk]
 

@@ -69,24 +69,14 @@ def analyse_partition(rows: Iterator, thresholds: dict[str, float] | None = None
 
     analyzer = Analyzer()
     thresholds = thresholds or {}
-    for res in _analysed_in_chunks(analyzer, rows, message_from_dict):
+    messages = (message_from_dict(row.asDict(recursive=True) if hasattr(row, "asDict") else row) for row in rows)
+    for res in analyzer.analyse_chunked(messages):
         flagged = sorted({s.policy for s in res.signals if s.score >= thresholds.get(s.policy, threshold_for(s.policy))})
         yield (res.message.id, res.analysed.lang, flagged,
                max((s.score for s in res.signals), default=0.0),
                json.dumps([s.to_dict() for s in res.signals], ensure_ascii=False, sort_keys=True),
                json.dumps([{"kind": e.kind, "start": e.start, "end": e.end, "text": e.text, "value": e.value}
                            for e in res.analysed.entities], ensure_ascii=False, sort_keys=True))
-
-
-def _analysed_in_chunks(analyzer, rows: Iterator, message_from_dict, size: int = 256) -> Iterator:
-    """Results of ``rows`` in order, analysed a chunk at a time (the sentence encoder runs in batches)."""
-    chunk = []
-    for row in rows:
-        chunk.append(message_from_dict(row.asDict(recursive=True) if hasattr(row, "asDict") else row))
-        if len(chunk) >= size:
-            yield from analyzer.analyse_many(chunk)
-            chunk = []
-    yield from analyzer.analyse_many(chunk)
 
 
 def spark_session(master: str = "local[*]", app: str = "haris-scan"):

@@ -314,7 +314,9 @@ class _Translate(_Step):
         self.ascii_hit = _char_class({cp: t for cp, t in table.items() if cp < 0x80})
         self.hit = _char_class(table, max_ranges=100)
         # keys that delete a character or write several: only they make the offset map move
-        self.uneven = _char_class({cp: t for cp, t in table.items() if t is None or len(t) != 1})
+        uneven = {cp: t for cp, t in table.items() if t is None or len(t) != 1}
+        self.all_even = not uneven
+        self.uneven = _char_class(uneven)      # None also when the class would be too big
 
     def apply(self, s: str) -> str:
         if s.isascii():
@@ -326,7 +328,9 @@ class _Translate(_Step):
         return _per_char(s, lambda c: table.get(ord(c), c) or "")
 
     def one_to_one(self, s: str) -> bool:
-        return self.uneven is None or self.uneven.search(s) is None
+        if self.all_even:
+            return True
+        return self.uneven is not None and self.uneven.search(s) is None
 
 
 def _char_class(code_points: dict[int, str | None], max_ranges: int = 1000) -> re.Pattern[str] | None:
