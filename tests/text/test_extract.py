@@ -114,6 +114,10 @@ PRICES = [
     ("12.500 KWD", 12.5, "KWD", {"style": "dot-decimal"}),
     ("cinq mille euros", 5000.0, "EUR", {}),
     ("in 2024 $100", 100.0, "USD", {}),
+    # a digit glued to a letter is an Arabizi letter, not the head of a longer number
+    ("el rayes byedfa3 13200 دينار 3al wa7ed", 13200.0, "IQD", {"ambiguous": True}),
+    ("l'otel +26$ 3sc0rt", 26.0, "USD", {}),           # "+26$": 26 more; "$ 3sc0rt" is no price
+    ("il paie 4 500 balles par tête", 4500.0, "EUR", {"ambiguous": True, "per": "tete"}),
 ]
 
 
@@ -279,6 +283,9 @@ NEGATIVES = [
     ("بنت 12 كيلو", "age"),
     ("call 0933 123 456 $", "price"),
     ("+44 7700 900123", "price"),
+    ("+44 7700 900123 $", "price"),
+    ("tel +4477009 $", "price"),
+    ("paid in $ 3sc0rt", "price"),
     ("+44 7700 900123", "age"),
     ("user@example.com", "handle"),
     ("@example.com", "handle"),

@@ -24,7 +24,10 @@ from haris.text.extract.numbers import (NUMBER, amount_value, multiplier_words, 
 THREE_DECIMAL_CURRENCIES = frozenset({"KWD", "BHD", "OMR", "JOD", "TND", "LYD"})
 _MAX_AMOUNT = 1e13
 _DIGIT_RUN = re.compile(r"\d+")
-_CONTINUES_DIGITS = re.compile(r"(?:\d[ .\-/]?|\+)\Z")
+# A digit glued to a letter is part of a word (Arabizi "yedfa3", leet "3sc0rt"), not of a number.
+_CONTINUES_DIGITS = re.compile(r"(?:(?<![^\W\d_])\d[ .\-/]?|\+)\Z")
+_LETTER = re.compile(r"[^\W\d_]")
+_SHORT_PLUS_AMOUNT = 5   # "+26$" (26 more) is an amount; "+44 7700…" is a phone number
 _MAX_AMOUNT_CHARS = 80  # longest "amount + space" before a currency ("ثلاثة آلاف وخمسمائة ")
 
 
@@ -112,8 +115,12 @@ def find_prices(prep: Prepared, hits: Hits) -> list[PriceMatch]:
         amt_start = m.start("amt")
         if key[amt_start] == "0" and m.group("amt")[1:2].isdigit():
             continue  # "0933 ..." is a phone number, not an amount
-        if _CONTINUES_DIGITS.search(key, max(0, amt_start - 2), amt_start):
+        before = _CONTINUES_DIGITS.search(key, max(0, amt_start - 2), amt_start)
+        if before and not (before.group() == "+" and not m.group("gap") and m.start("cur") > amt_start
+                           and len(m.group("amt")) <= _SHORT_PLUS_AMOUNT):
             continue  # the tail of a longer digit sequence ("0933 123 456 $"), or "+44..."
+        if m.start("cur") < amt_start and _LETTER.match(key, m.end("amt")):
+            continue  # "$ 3sc0rt": the digit begins a word
         cur_text = " ".join(m.group("cur").split())
         currency, _ = forms.get(cur_text) or forms[m.group("cur")]
         parsed = amount_value(m.group("amt"),
