@@ -16,6 +16,10 @@ TRAFFICKING_POSITIVES = [
     ("ar", "للبيع: بنت عمرها ١٢ سنة، السعر ١٢٫٥٠٠ دولار، التسليم قريباً"),
     ("ar", "مزاد الليلة على سبية عمرها ٢٥، السعر الافتتاحي ٤٠٠٠ دولار"),
     ("ar", "lel be3 bent 3omraha 13, el se3r 9000 dollar, tasleem orayeb"),
+    # listings that name nobody: only ages and prices make them candidates
+    ("en", "Two left, 14 and 16, $3,000 each, passports stay with the buyer. DM."),
+    ("fr", "Il en reste deux, 14 et 16 ans, 3 000 € chacune, les papiers restent chez l'acheteur. MP."),
+    ("ar", "باقي ثنتين، ١٤ و١٦، ٣٠٠٠ دولار للوحدة، الجواز يبقى عند المشتري. خاص"),
 ]
 TERRORISM_POSITIVES = [
     ("en", "Amaq Agency: soldiers of the caliphate targeted a checkpoint in Wilayat al-Sahil."),
@@ -46,6 +50,10 @@ NEGATIVES = [   # hard negatives of the issue: they share the words and must not
     ("ar", "أعلن تنظيم داعش مسؤوليته عن الهجوم عبر وكالة أعماق، بحسب مسؤولين"),
     ("ar", "بنتي صار عمرها ١٢ اليوم 🎂"),
     ("ar", "خرفان للبيع عمرها ٦ شهور، ٣٠٠ دولار للراس، التوصيل متوفر"),
+    # an age or a price with no person: candidates now, and the model leaves them alone
+    ("en", "Concert tickets $45 each, two left, DM me."),
+    ("fr", "Vélo d'occasion, 3 ans, 300 €, à récupérer sur place. MP."),
+    ("ar", "دراجة مستعملة عمرها ٣ سنين، ٣٠٠ دولار، الاستلام من المحل. خاص"),
 ]
 
 
