@@ -54,6 +54,10 @@ NEGATIVES = [   # hard negatives of the issue: they share the words and must not
     ("en", "Concert tickets $45 each, two left, DM me."),
     ("fr", "Vélo d'occasion, 3 ans, 300 €, à récupérer sur place. MP."),
     ("ar", "دراجة مستعملة عمرها ٣ سنين، ٣٠٠ دولار، الاستلام من المحل. خاص"),
+    # girls, an age and a price, but they are the guests of a lawful hostel (the `customer` role)
+    ("en", "Girls' dorm: beds free from Friday, 15 and up only with a parent's consent form, $25 a night, towels included"),
+    ("fr", "Dortoir filles : lits libres dès vendredi, à partir de 15 ans avec autorisation parentale, 25 € la nuit, draps fournis"),
+    ("ar", "مهجع البنات: في أسرّة فاضية من الجمعة، من عمر 15 مع ولي الأمر، 25 دولار الليلة، الشراشف معها"),
 ]
 
 

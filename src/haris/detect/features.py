@@ -32,7 +32,7 @@ OWN_AGE_NUMBER = re.compile(r"\s{0,2}[1-9]\d?\b(?![.,:/]?\d)")   # " 17" after "
 TRAFFICKING_CATEGORIES = (
     "offer", "buy_request", "auction", "exchange", "transfer", "person", "captive", "minor", "sexual",
     "control", "logistics", "price_cue", "contact_cue", "list_cue", "goods", "job", "family", "sport",
-    "charity", "self_age", "venue")
+    "charity", "self_age", "venue", "customer")
 TERRORISM_CATEGORIES = (
     "org", "org_media", "supporter", "slogan", "enemy", "call", "hijra", "pledge", "recruit", "incite",
     "glorify", "claim", "resurgence", "spread", "migration", "gaming", "legit_owner", "sport", "contact_cue",
@@ -141,7 +141,7 @@ def trafficking_features(v: MessageView) -> dict[str, float]:
     f["person_auction"] = _b(bool(persons) and v.has("auction"))
     f["person_deal"] = _b(bool(persons) and v.has("logistics", "transfer")
                           and (bool(v.prices) or v.has("price_cue") or bool(ages)))
-    benign = v.has("goods", "job", "family", "sport", "charity")
+    benign = v.has("goods", "job", "family", "sport", "charity", "customer")
     f["benign_context"] = _b(benign)
     frame = v.has(*FRAMING_CATEGORIES)
     f["framed"] = _b(frame)
@@ -205,7 +205,7 @@ CUES = {
                   "claim", "resurgence", "spread", "enemy", "supporter", "media_format", "brethren", "symbol"),
 }
 COUNTER = {
-    "trafficking": ("goods", "job", "family", "sport", "charity", "self_age", *FRAMING_CATEGORIES),
+    "trafficking": ("goods", "job", "family", "sport", "charity", "self_age", "customer", *FRAMING_CATEGORIES),
     "terrorism": ("migration", "gaming", "legit_owner", "sport", *FRAMING_CATEGORIES),
 }
 
