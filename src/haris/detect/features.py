@@ -239,7 +239,11 @@ def policy_features(v: MessageView, policy: str) -> tuple[dict[str, float], list
     """The atoms of ``policy`` plus ``rule_logit`` (the expert rule score), and the rules that fired."""
     from haris.detect.rules import rule_pack
 
+    cached = v.features.get(policy)
+    if cached is not None:
+        return cached
     atoms = FEATURES[policy](v)
     logit, fired = rule_pack(policy).evaluate(atoms)
     atoms["rule_logit"] = logit
+    v.features[policy] = (atoms, fired)
     return atoms, fired

@@ -179,7 +179,10 @@ def prefetch_embeddings(items: Iterable[AnalysedText], detectors: Iterable[Any])
     the one-by-one path (embeddings equal up to float rounding). Returns how many were encoded.
     """
     from haris.detect import encoder
+    from haris.detect.view import hold_views
 
+    items = list(items)
     message_detectors = [d for d in detectors if isinstance(d, MessagePolicyDetector)]
+    hold_views(items)   # the views built here are the ones the detectors score next: build each once
     texts = [a.original for a in items if any(d.needs_encoder(a) for d in message_detectors)]
     return encoder.prefetch(texts)

@@ -17,7 +17,7 @@ import bisect
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import regex
 
@@ -71,6 +71,8 @@ class MessageView:
     reported: int = 0   # cue hits dropped because they are quoted inside a report (see _drop_reported)
     goods_people: int = 0   # person words that only qualify goods ("baby clothes")
     _persons: list[Hit] | None = None
+    # each policy's atoms and fired rules, computed once (haris.detect.features.policy_features)
+    features: dict[str, tuple[dict[str, float], list[tuple[str, float]]]] = field(default_factory=dict)
 
     def has(self, *cats: str) -> bool:
         return not self.cats.keys().isdisjoint(cats)    # C-level: called ~30 times per candidate
@@ -97,13 +99,35 @@ _local = threading.local()
 
 
 def view_of(analysed: AnalysedText) -> MessageView:
-    """The view of ``analysed``, computed once per message (cached for the last one per thread)."""
+    """The view of ``analysed``, computed once per message.
+
+    Cached for the last message per thread, and for every message of the chunk held by
+    :func:`hold_views` (an engine asks for a whole chunk's views before scoring it message by
+    message: see haris.detect.message.prefetch_embeddings).
+    """
     last = getattr(_local, "last", None)
     if last is not None and last.analysed is analysed:
         return last
+    held = getattr(_local, "held", None)
+    key = id(analysed)
+    if held is not None and key in held:
+        v = held[key]
+        if v is not None and v.analysed is analysed:
+            _local.last = v
+            return v
     v = _build(analysed)
     _local.last = v
+    if held is not None and key in held:
+        held[key] = v
     return v
+
+
+def hold_views(chunk: Iterable[AnalysedText]) -> None:
+    """Keep the views of the messages of ``chunk`` (this thread) until the next call.
+
+    Only those messages: a caller that goes on one message at a time afterwards holds nothing more.
+    """
+    _local.held = {id(a): None for a in chunk}
 
 
 def _build(a: AnalysedText) -> MessageView:
