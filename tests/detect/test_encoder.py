@@ -101,3 +101,28 @@ def test_prefetching_a_chunk_batches_the_encoder_and_changes_no_signal(monkeypat
     wanted = prefetch_embeddings(items, detectors)
     assert wanted >= 1 and calls == [wanted]          # one batch for the whole chunk
     assert signals() == one_by_one and calls == [wanted]   # scoring found every embedding ready
+
+
+def test_a_prefetched_chunk_is_analysed_once_and_nothing_more_is_held(monkeypatch):
+    from haris.detect import view as view_module
+    from haris.detect.message import prefetch_embeddings
+    from haris.detect.registry import message_detectors
+    from haris.text.analysis import analyse_text
+
+    detectors = message_detectors()
+    chunk = [analyse_text(t) for t in ("For sale: girl, 12 years old, $12,500, delivery soon",
+                                       "New channel of the Dawla: t.me/example_news, share it with the brothers",
+                                       "see you at 7 👍")]
+    builds: list[str] = []
+    real = view_module._build
+    monkeypatch.setattr(view_module, "_build", lambda a: builds.append(a.original) or real(a))
+    prefetch_embeddings(chunk, detectors)
+    for a in chunk:
+        for d in detectors:
+            list(d.detect(a))
+    assert sorted(builds) == sorted(a.original for a in chunk)    # each message's view built once
+    later = [analyse_text(f"message number {i}") for i in range(5)]  # one at a time after the chunk
+    for a in later:
+        for d in detectors:
+            list(d.detect(a))
+    assert len(view_module._local.held) == len(chunk)                # only the chunk is held
