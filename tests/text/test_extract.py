@@ -66,6 +66,8 @@ AGES = [
     ("بنات من 13 الى 15 سنة", 13, "13 الى 15 سنة", {"max": 15}),
     ("3aroos 3omraha 14, abouha bado 4000$", 14, "3omraha 14", {}),   # Arabizi; no age 3 in "3omraha"
     ("3indi bint 13 sana", 13, "bint 13 sana", {}),
+    ("taille 1m65, 16 ans, dispo ce soir", 16, "16 ans", {}),    # a height before, not a size: still an age
+    ("Size 38 shoes, girl aged 14 for sale", 14, "girl aged 14", {}),
 ]
 
 
@@ -301,6 +303,12 @@ NEGATIVES = [
     ("t.me/example_news", "place"),
     ("@raqqa_news", "place"),
     ("girl 12 $", "age"),
+    # a size word right before the age phrase: a clothes size, not a person's age
+    ("Girl's Eid dress · Size: age 7 · worn once", "age"),
+    ("flower-girl dress, fits ages 4 to 13", "age"),
+    ("Taille : 12 ans · État : usé", "age"),
+    ("tailles fille dès 6 ans jusqu'à l'adulte", "age"),
+    ("مانيكان للفترينة، الطول: قياس عمر 15", "age"),
     ("2023-2024", "phone"),
     ("12/05/2024", "phone"),
 ]

@@ -29,6 +29,7 @@ from haris.text.extract.numbers import lookup_word, number_words, word_starts
 _MAX_YEARS = 99
 _MAX_MONTHS = 48
 _DIGIT_RUN = re.compile(r"\d{1,2}(?!\d)")
+_SIZE_WINDOW = 40       # characters before an age phrase searched for a size word
 _MAX_NUMBER_CHARS = 40  # longest "number [range] " before a unit ("أربعة عشر إلى ستة عشر ")
 
 
@@ -54,6 +55,7 @@ class _Lexicon:
     compact: re.Pattern[str] | None   # "15y", "13 y": one-letter units, which the word scan leaves out
     negative_before: re.Pattern[str]
     negative_after: re.Pattern[str]
+    size_before: re.Pattern[str]   # "size: age 7", "taille 12 ans", "قياس عمر 15": a clothes size
 
 
 def _units(group: str) -> dict[str, str]:
@@ -105,6 +107,10 @@ def _lexicon() -> _Lexicon:
         compact=compact,
         negative_before=re.compile(rf"{lex.alternation(lex.gather('ages.negative_before'))}\s{{0,3}}\Z"),
         negative_after=re.compile(rf"\s{{0,3}}{lex.alternation(lex.gather('ages.negative_after'))}"),
+        # a size word right before the age phrase, at most two words (no digits) between: "sizes
+        # for girls from 3 years", but not "taille 1m65, 16 ans" (a height, then a girl's age)
+        size_before=re.compile(rf"{lex.alternation(lex.gather('ages.size_before'))}\s{{0,2}}[:=]?\s{{0,3}}"
+                               rf"(?:[^\W\d_]+\s{{1,3}}){{0,2}}\Z"),
     )
 
 
@@ -170,6 +176,8 @@ def find_ages(prep: Prepared, hits: Hits) -> list[AgeMatch]:
             return
         if pattern == "unit" and " ".join(m.group("unit").split()) in lx.weak_units \
                 and _is_duration(key, m, lx):
+            return
+        if lx.size_before.search(key, max(0, m.start() - _SIZE_WINDOW), m.start()):
             return
         age = _to_match(m, lx, pattern)
         if age is not None:
