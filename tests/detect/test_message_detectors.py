@@ -54,6 +54,9 @@ NEGATIVES = [   # hard negatives of the issue: they share the words and must not
     ("en", "Concert tickets $45 each, two left, DM me."),
     ("fr", "Vélo d'occasion, 3 ans, 300 €, à récupérer sur place. MP."),
     ("ar", "دراجة مستعملة عمرها ٣ سنين، ٣٠٠ دولار، الاستلام من المحل. خاص"),
+    # a testimony: the quoted offer, then who speaks ("…," says / raconte): reported, not offered
+    ("en", "'The broker sold me to a farm owner for $1,500 and kept my passport,' says a woman now 31, who escaped last year."),
+    ("fr", "« Le courtier m'a vendue à un fermier pour 1 500 $ et a gardé mon passeport », raconte une femme de 31 ans, qui s'est enfuie l'an dernier."),
     # girls, an age and a price, but they are the guests of a lawful hostel (the `customer` role)
     ("en", "Girls' dorm: beds free from Friday, 15 and up only with a parent's consent form, $25 a night, towels included"),
     ("fr", "Dortoir filles : lits libres dès vendredi, à partir de 15 ans avec autorisation parentale, 25 € la nuit, draps fournis"),
