@@ -43,11 +43,20 @@ class Assessment:
     rules: list[tuple[str, float]] = field(default_factory=list)   # expert rules that fired
 
 
-def assess(analysed: AnalysedText, policy: str, model: MessageModel | None = None) -> Assessment:
+def candidate_features(analysed: AnalysedText, policy: str
+                       ) -> tuple[MessageView, dict[str, float] | None, list[tuple[str, float]]]:
+    """The view, and the policy's atoms and fired rules when the message is a candidate (else None)."""
     v = view_of(analysed)
     if not is_candidate(v, policy):
-        return Assessment(policy, 0.0, False, v)
+        return v, None, []
     feats, fired = policy_features(v, policy)
+    return v, feats, fired
+
+
+def assess(analysed: AnalysedText, policy: str, model: MessageModel | None = None) -> Assessment:
+    v, feats, fired = candidate_features(analysed, policy)
+    if feats is None:
+        return Assessment(policy, 0.0, False, v)
     score, contribs = (model or load_model())[policy].score(feats, v.text, analysed.original)
     return Assessment(policy, score, True, v, feats, contribs, fired)
 
@@ -132,11 +141,8 @@ class MessagePolicyDetector(ABC):
 
     def needs_encoder(self, analysed: AnalysedText) -> bool:
         """Whether scoring this message will ask the sentence encoder (see :func:`prefetch_embeddings`)."""
-        v = view_of(analysed)
-        if not is_candidate(v, self.policy):
-            return False
-        feats, _ = policy_features(v, self.policy)
-        return self.model[self.policy].needs_second_stage(feats, v.text)
+        v, feats, _ = candidate_features(analysed, self.policy)
+        return feats is not None and self.model[self.policy].needs_second_stage(feats, v.text)
 
     def detect(self, item: AnalysedText) -> Iterable[Signal]:
         a = self.assess(item)

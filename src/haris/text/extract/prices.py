@@ -78,6 +78,12 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     return cur_first, amt_first, per
 
 
+def _plus_amount(before: re.Match[str], m: re.Match[str]) -> bool:
+    """"+26$": a short amount right after "+" with its currency touching it (26 more), not "+44 7700…"."""
+    return (before.group() == "+" and not m.group("gap") and m.start("cur") > m.start("amt")
+            and len(m.group("amt")) <= _SHORT_PLUS_AMOUNT)
+
+
 def find_prices(prep: Prepared, hits: Hits) -> list[PriceMatch]:
     """Prices in a prepared text, non-overlapping, in key coordinates.
 
@@ -116,8 +122,7 @@ def find_prices(prep: Prepared, hits: Hits) -> list[PriceMatch]:
         if key[amt_start] == "0" and m.group("amt")[1:2].isdigit():
             continue  # "0933 ..." is a phone number, not an amount
         before = _CONTINUES_DIGITS.search(key, max(0, amt_start - 2), amt_start)
-        if before and not (before.group() == "+" and not m.group("gap") and m.start("cur") > amt_start
-                           and len(m.group("amt")) <= _SHORT_PLUS_AMOUNT):
+        if before and not _plus_amount(before, m):
             continue  # the tail of a longer digit sequence ("0933 123 456 $"), or "+44..."
         if m.start("cur") < amt_start and _LETTER.match(key, m.end("amt")):
             continue  # "$ 3sc0rt": the digit begins a word
