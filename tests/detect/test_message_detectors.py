@@ -152,3 +152,15 @@ def test_a_bare_number_after_im_is_the_writers_own_age():
     assert own("Babysitter available, I'm 17, $20 an hour") == 1.0
     assert own("I'm 5.30 late, sorry, $20 for the taxi") == 0.0       # a time, not an age
     assert own("she is 14, $900, delivery Friday") == 0.0              # somebody else's age
+
+
+def test_ages_in_parentheses_after_a_person_and_one_word_are_inferred():
+    from haris.detect.features import view_of
+    from haris.text.analysis import analyse_text
+
+    def ages(text: str, lang: str) -> list[float]:
+        return sorted(a for a, _ in view_of(analyse_text(text, lang=lang)).ages)
+
+    assert ages("القائمة اتجددت 📋 بنات جداد (13، ١٦، ١٧) — السعر حسب الطلب", "ar") == [13, 16, 17]
+    assert ages("new girls (14 and 15) ready tonight", "en") == [14, 15]
+    assert ages("the girls school (12 classes) reopens", "en") == []     # no closing parenthesis after numbers

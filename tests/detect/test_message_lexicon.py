@@ -146,3 +146,12 @@ def test_come_is_not_the_exalted_of_a_quran_quotation():
     # تعالى folds to تعالي, which the "come" entry would otherwise take with a suffix
     assert "call" not in cats("قال الله تعالى في كتابه")
     assert cats("تعال يا أخي")["call"] == ["تعال"]
+
+
+def test_ad_wording_is_not_attribution():
+    # "السعر حسب الطلب" (price on request) is in every ad; "حسب مصادر" (according to sources) reports
+    assert "reporting" not in cats("السعر حسب الطلب")
+    assert cats("حسب مصادر محلية، عرضت الفتيات للبيع")["reporting"] == ["حسب مصادر"]
+    # "كروت" (cards) is ك + روت ("she recounted") only to a matcher that ignores the word
+    assert "reporting" not in cats("الدفع كروت جوجل بلاي بس")
+    assert cats("روت الناجية ما حدث")["reporting"] == ["روت"]

@@ -68,6 +68,11 @@ AGES = [
     ("3indi bint 13 sana", 13, "bint 13 sana", {}),
     ("taille 1m65, 16 ans, dispo ce soir", 16, "16 ans", {}),    # a height before, not a size: still an age
     ("Size 38 shoes, girl aged 14 for sale", 14, "girl aged 14", {}),
+    # plural age cues: "the ages from 16 to 19", "their ages between 13 and 17", "âges : 12 à 15 ans"
+    ("أكواد من ٤٠ إلى ٤٨، الأعمار من 16 إلى ١٩، السعر تحت كل صورة", 16, "الأعمار من 16 إلى ١٩", {"max": 19}),
+    ("أعمارهن بين 13 و17", 13, "أعمارهن بين 13 و17", {"max": 17}),
+    ("âges : 12 à 15 ans", 12, "âges : 12 à 15 ans", {"max": 15}),
+    ("des filles âgées entre 14 et 16 ans", 14, "âgées entre 14 et 16 ans", {"max": 16}),
 ]
 
 

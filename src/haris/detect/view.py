@@ -32,6 +32,8 @@ FRAMING_CATEGORIES = ("pejorative", "reporting", "research", "awareness", "count
 # "بنات جداد (13، 16، 17)", "girls, 14-16". The extractor (rightly) does not call a bare number an
 # age; next to a person word, in an offer, it is one.
 _AGE_AFTER_PERSON = re.compile(
+    # one word between, when the ages are in parentheses: "بنات جداد (13، 16، 17)", not "girls school (12 classes)"
+    r"(?:\s{1,2}[^\W\d_]{2,10}\s{0,2}\((?=[\s\d,،/\-و]{1,24}\)))?"
     r"\s{0,2}[,:]?\s{0,2}\(?\s{0,2}\d{1,2}(?![\d.,]?\d)"
     r"(?:\s{0,2}(?:[,،/\-]|to|and|et|a|و|ل|الى)\s{0,2}\d{1,2}(?![\d.,]?\d))*")
 _NOT_AN_AGE_AFTER = re.compile(r"\s{0,2}(?:[$€£%k]|m\b|km|gb|go|kg|cm|h\b|x\b|\d)")
