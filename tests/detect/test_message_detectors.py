@@ -20,6 +20,9 @@ TRAFFICKING_POSITIVES = [
     ("en", "Two left, 14 and 16, $3,000 each, passports stay with the buyer. DM."),
     ("fr", "Il en reste deux, 14 et 16 ans, 3 000 € chacune, les papiers restent chez l'acheteur. MP."),
     ("ar", "باقي ثنتين، ١٤ و١٦، ٣٠٠٠ دولار للوحدة، الجواز يبقى عند المشتري. خاص"),
+    # workers supplied per head, paid to the supplier who keeps their phones: nobody is named
+    ("en", "skip the agency bro, mine come cheaper: 480 usd a month per head paid to me, phones stay with me"),
+    ("fr", "Mes gars c'est 2 400 € par mois et par tête, versés à moi, téléphones chez moi. T'en veux combien ?"),
 ]
 TERRORISM_POSITIVES = [
     ("en", "Amaq Agency: soldiers of the caliphate targeted a checkpoint in Wilayat al-Sahil."),
