@@ -64,6 +64,12 @@ NEGATIVES = [   # hard negatives of the issue: they share the words and must not
     ("en", "Girls' dorm: beds free from Friday, 15 and up only with a parent's consent form, $25 a night, towels included"),
     ("fr", "Dortoir filles : lits libres dès vendredi, à partir de 15 ans avec autorisation parentale, 25 € la nuit, draps fournis"),
     ("ar", "مهجع البنات: في أسرّة فاضية من الجمعة، من عمر 15 مع ولي الأمر، 25 دولار الليلة، الشراشف معها"),
+    # everyday posts: animals with their age, meals priced per person, a children's entertainer
+    ("en", "Rabbits for sale, 2 months old, $21 each, black and white, pick-up only"),
+    ("ar", "بيع أرانب صغار عمر شهرين، الواحد ب21 دولار، بس بالاستلام"),
+    ("en", "Iftar set menu all Ramadan: soup, dates, salad, main and a drink for $10 per person, kids' menu available"),
+    ("ar", "بوفيه أعراس، 34 دولار للشخص، أقل عدد 100 شخص، والأطفال مجانا. للحجز واتس"),
+    ("en", "Magician and balloon modelling for kids' parties, 1-hour show 90 usd, up to 25 children aged 3-10"),
 ]
 
 
