@@ -173,3 +173,18 @@ def test_ages_in_parentheses_after_a_person_and_one_word_are_inferred():
     assert ages("القائمة اتجددت 📋 بنات جداد (13، ١٦، ١٧) — السعر حسب الطلب", "ar") == [13, 16, 17]
     assert ages("new girls (14 and 15) ready tonight", "en") == [14, 15]
     assert ages("the girls school (12 classes) reopens", "en") == []     # no closing parenthesis after numbers
+
+
+def test_the_state_with_a_capital_is_the_groups_name_in_english():
+    from haris.detect.features import terrorism_features, view_of
+    from haris.text.analysis import analyse_text
+
+    def named(text: str) -> float:
+        return terrorism_features(view_of(analyse_text(text, lang="en")))["state_name"]
+
+    assert named("army closing the grazing routes again. last year the State opened them. join its ranks") == 1.0
+    assert named("the State's new channel after the ban: t.me/example_news") == 1.0
+    assert named("The State of Ohio won the case; Ohio State won the game") == 0.0
+    assert named("the State Department said the state of the roads is poor") == 0.0
+    # a report shortens the group's name the same way: not the group's own voice
+    assert named("Researchers say the State's media office moved its channels to smaller apps") == 0.0

@@ -27,6 +27,9 @@ __all__ = ["CANDIDATE", "COUNTER", "CUES", "FEATURES", "FRAMING_CATEGORIES", "Me
            "is_candidate", "policy_features", "terrorism_features", "trafficking_features", "view_of"]
 
 NEAR = 48                  # characters: "next to each other" for person/age/price proximity
+# "the State" with a capital S inside a sentence: how English-writing supporters name the group
+# ("the State opened the routes", "the State's new channel"); not "the State of …", "Ohio State"
+STATE_NAME = re.compile(r"\b[Tt]he State(?:['’]s)?\b(?!\s+(?:of\b|[A-Z]\w+))")
 OWN_AGE_NUMBER = re.compile(r"\s{0,2}[1-9]\d?\b(?![.,:/]?\d)")   # " 17" after "I'm": not "I'm 5.30", "I'm 17:00"
 
 TRAFFICKING_CATEGORIES = (
@@ -160,6 +163,9 @@ def terrorism_features(v: MessageView) -> dict[str, float]:
     org = v.has("org", "org_media", "slogan")
     side = org or v.has("supporter")
     link = v.invites > 0 or any(getattr(e, "kind", "") in ("url", "handle") for e in v.contacts)
+    # a report may shorten the group's name the same way ("researchers say the State's media office…")
+    f["state_name"] = _b(v.analysed is not None and not v.has(*FRAMING_CATEGORIES)
+                         and STATE_NAME.search(v.analysed.original[:4000]) is not None)
     f["org_any"] = _b(org)
     f["org_2plus"] = _b(v.count("org") + v.count("org_media") + v.count("slogan") >= 2)
     f["link"] = _b(link)
