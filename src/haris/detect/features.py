@@ -27,8 +27,8 @@ __all__ = ["CANDIDATE", "COUNTER", "CUES", "FEATURES", "FRAMING_CATEGORIES", "Me
            "is_candidate", "policy_features", "terrorism_features", "trafficking_features", "view_of"]
 
 NEAR = 48                  # characters: "next to each other" for person/age/price proximity
-# "the State" with a capital S inside a sentence: how English-writing supporters name the group
-# ("the State opened the routes", "the State's new channel"); not "the State of …", "Ohio State"
+# "the State" with a capital S: how English-writing supporters name the group ("the State opened
+# the routes", "the State's new channel"); not "the State of …", "the State Department", "Ohio State"
 STATE_NAME = re.compile(r"\b[Tt]he State(?:['’]s)?\b(?!\s+(?:of\b|[A-Z]\w+))")
 OWN_AGE_NUMBER = re.compile(r"\s{0,2}[1-9]\d?\b(?![.,:/]?\d)")   # " 17" after "I'm": not "I'm 5.30", "I'm 17:00"
 
