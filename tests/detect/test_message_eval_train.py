@@ -183,3 +183,19 @@ def test_a_declared_framing_field_overrides_the_family_name(tmp_path):
     got = {it.id: it.framing_negative for it in read_labelled(path)}
     # declared beats the name ("news" in b's name); c has no field: guessed from its name; a positive never frames
     assert got == {"a": True, "b": False, "c": True, "d": False}
+
+
+def test_out_of_fold_report_counts_everyday_posts_flagged():
+    import numpy as np
+
+    from haris.detect.corpus import Labelled
+    from haris.detect.train import _oof_report
+
+    items = [Labelled(id=str(i), lang="en", labels=frozenset(lab), text="t", line=i + 1, kind=kind)
+             for i, (lab, kind) in enumerate([(("trafficking",), "positive"), ((), "easy_negative"),
+                                              ((), "easy_negative"), ((), "hard_negative")])]
+    y = np.array([1, 0, 0, 0])
+    scores = np.array([0.9, 0.8, 0.1, 0.9])      # one of the two everyday posts is flagged
+    report = _oof_report(items, scores, y, np.zeros(4, dtype=bool), 0.5)
+    assert report["everyday_negatives_flagged"] == 0.5
+    assert report["all"]["fp"] == 2

@@ -330,6 +330,10 @@ def _oof_report(items: list[Labelled], scores: np.ndarray, y: np.ndarray, framin
                               "tp": tp, "fp": fp, "fn": fn}
     n_framing = int(framing.sum())
     out["framing_negatives_flagged"] = round(float((flag & framing).sum()) / n_framing, 4) if n_framing else None
+    # ordinary posts (classifieds, bookings, chat): on a real stream they outnumber everything else
+    everyday = np.array([it.kind == "easy_negative" for it in items])
+    out["everyday_negatives_flagged"] = (round(float((flag & everyday).sum()) / int(everyday.sum()), 4)
+                                         if everyday.any() else None)
     return out
 
 
