@@ -46,12 +46,11 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="TrainConfig override")
     args = ap.parse_args()
 
-    from haris.detect.corpus import read_labelled
-    from haris.detect.train import analyse_corpus, fit_policy
+    from haris.detect.train import analyse_corpus, fit_policy, read_corpus
 
     cfg = _config(args.set)
     t0 = time.process_time()
-    items = [it for path in SPLITS for it in read_labelled(path)]
+    items = read_corpus(SPLITS)
     views = analyse_corpus(items)
     print(f"{len(items):,} messages (train + dev) analysed in {time.process_time() - t0:.0f} s CPU")
     for policy in args.policy or ["trafficking", "terrorism"]:

@@ -358,13 +358,8 @@ def corpus_sha256(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
-def train(paths: str | Path | list[str | Path], out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
-          progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Train on one or more labelled JSONL files and write the artifact; return the out-of-fold report."""
-    import joblib
-
-    files = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
-    out_dir = Path(out_dir)
+def read_corpus(files: list[Path]) -> list[Labelled]:
+    """The labelled records of several files as one corpus; a record id found twice is an error."""
     items: list[Labelled] = []
     seen: set[str] = set()
     for f in files:
@@ -373,6 +368,17 @@ def train(paths: str | Path | list[str | Path], out_dir: str | Path, cfg: TrainC
                 raise InputError(str(f), f"record id {it.id!r} is already in the training data", line=it.line)
             seen.add(it.id)
             items.append(it)
+    return items
+
+
+def train(paths: str | Path | list[str | Path], out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
+          progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Train on one or more labelled JSONL files and write the artifact; return the out-of-fold report."""
+    import joblib
+
+    files = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
+    out_dir = Path(out_dir)
+    items = read_corpus(files)
     say = progress or (lambda _m: None)
     say(f"analysing {len(items)} messages")
     views = analyse_corpus(items)
