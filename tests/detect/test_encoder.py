@@ -126,3 +126,40 @@ def test_a_prefetched_chunk_is_analysed_once_and_nothing_more_is_held(monkeypatc
         for d in detectors:
             list(d.detect(a))
     assert len(view_module._local.held) == len(chunk)                # only the chunk is held
+
+
+def test_the_rbf_read_out_scores_as_the_fitted_support_vector_machine_and_reads_the_atoms():
+    """What training fits (scikit-learn's SVC) and what inference computes (plain NumPy) agree."""
+    from haris.detect.model import SemanticReadout
+    from haris.detect.train import Design, TrainConfig, _readout_params, _semantic_readout, semantic_inputs
+
+    rng = np.random.default_rng(3)
+    # near-identical embeddings: what tells the messages apart is the roles beside them
+    E = rng.normal(size=encoder.DIMENSIONS) + 0.02 * rng.normal(size=(80, encoder.DIMENSIONS))
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    names = ["person", "price", "rule_logit"]
+    X = np.column_stack([rng.integers(0, 2, 80), rng.integers(0, 3, 80), rng.normal(size=80)])
+    y = ((X[:, 0] > 0) & (X[:, 1] > 0)).astype(int)          # the label depends on the atoms only
+    d = Design(names, X, [""] * 80, [""] * 80, y, np.arange(80), np.arange(80))
+    cfg = TrainConfig()
+    J = semantic_inputs(E, d, cfg)
+    assert J.shape == (80, encoder.DIMENSIONS + 2)          # the rule score is not beside the embedding
+    assert set(np.unique(J[:, -1])) <= {0.0, cfg.semantic_atoms}   # counts are clipped to 1
+    svm = _semantic_readout(J, y, cfg)
+    readout = SemanticReadout("trafficking", _readout_params(svm, names, cfg))
+    assert readout.kernel == "rbf" and readout.atoms == ["person", "price"]
+    expected = 1 / (1 + np.exp(-svm.decision_function(J[:10])))
+    got = [readout.value(E[i], dict(zip(names, X[i]))) for i in range(10)]
+    assert np.allclose(got, expected, atol=2e-3)            # float16 support vectors
+    # the same embedding reads differently with and without the roles it was learnt with
+    with_roles = readout.value(E[0], {"person": 1, "price": 2})
+    without = readout.value(E[0], {})
+    assert with_roles > 0.5 > without
+
+
+def test_an_unknown_read_out_kernel_is_refused():
+    from haris.detect.model import SemanticReadout
+
+    with pytest.raises(ConfigError, match="kernel"):
+        SemanticReadout("trafficking", {"encoder": encoder.NAME, "kernel": "poly", "coef": [0.0] * 512,
+                                        "intercept": 0.0})

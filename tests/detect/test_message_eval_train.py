@@ -168,7 +168,8 @@ def test_shipped_model_is_fresh_and_thresholds_match_the_registry():
     assert model.meta["trained_on"] == "train.jsonl+dev.jsonl"        # never the test split
     for policy in ("trafficking", "terrorism"):
         assert DEFAULT_THRESHOLDS[policy] == model[policy].threshold
-    assert (ROOT / "src/haris/detect/models/messages.joblib").stat().st_size < 1_000_000
+    # the support vectors of the rbf read-outs (float16) are most of it; each retrain is a new blob in git
+    assert (ROOT / "src/haris/detect/models/messages.joblib").stat().st_size < 8_000_000
 
 
 def test_a_declared_framing_field_overrides_the_family_name(tmp_path):

@@ -44,13 +44,14 @@ def _get() -> Any:
     return _encoder
 
 
-def _key(text: str) -> str:
+def text_key(text: str) -> str:
+    """What the encoder reads of ``text`` (and the key of its prefetched vector)."""
     return text[:MAX_CHARS] if text.strip() else "."
 
 
 def embed(text: str) -> np.ndarray:
     """The unit-length 512-dimension embedding of ``text`` (prefetched, or cached for the last text)."""
-    text = _key(text)
+    text = text_key(text)
     last = getattr(_local, "last", None)
     if last is not None and last[0] == text:
         return last[1]
@@ -67,14 +68,20 @@ def prefetch(texts: list[str]) -> int:
     Replaces the previous prefetch, so memory is bounded by one chunk of a stream. The vectors
     are those of :func:`embed` up to float rounding (~1e-7).
     """
-    keys = list(dict.fromkeys(_key(t) for t in texts))
+    keys = list(dict.fromkeys(text_key(t) for t in texts))
     _local.prefetched = dict(zip(keys, embed_many(keys))) if keys else {}
     return len(keys)
+
+
+def embed_prefetched(keys: list[str]) -> np.ndarray:
+    """The vectors of this thread's last :func:`prefetch` for ``keys`` (as :func:`text_key` gives them)."""
+    ready = getattr(_local, "prefetched", {})
+    return np.vstack([ready[k] if k in ready else embed(k) for k in keys]) if keys else np.zeros((0, DIMENSIONS))
 
 
 def embed_many(texts: list[str], batch: int = 128) -> np.ndarray:
     """Embeddings of many texts (training, :func:`prefetch`), in batches: the vectors of :func:`embed`."""
     enc = _get()
-    rows = [_key(t) for t in texts]
+    rows = [text_key(t) for t in texts]
     out = [np.asarray(enc.encode(rows[i:i + batch]), dtype=np.float64) for i in range(0, len(rows), batch)]
     return np.vstack(out) if out else np.zeros((0, DIMENSIONS))
