@@ -1,6 +1,6 @@
 """Benchmark of the message detectors (sale of persons + terrorism) against the text stage.
 
-    .venv/bin/python bench/detect.py [--messages 100000] [--seed 7] [--chunk 5000]
+    .venv/bin/python bench/detect.py [--messages 100000] [--seed 7] [--chunk 5000] [--model DIR_OR_FILE]
 
 Generates a mix of N synthetic messages from templates (per the data rules: schematic, fictional
 numbers and links; NOT the labelled corpus) in Arabic, English, French and Arabizi — mostly
@@ -13,6 +13,8 @@ then measures on one core, in the same run:
   them (``prefetch_embeddings`` first, so the sentence encoder runs in one batch per chunk);
 - end to end: analyse + both detectors, a chunk at a time.
 
+``--model`` scores with another message model than the shipped one (e.g. an earlier
+``messages.joblib`` from git, to compare two models on the same machine in the same way).
 Messages are processed in chunks so memory stays flat. Prints messages/s for each and the share of
 candidates and of flagged messages.
 """
@@ -101,6 +103,7 @@ def main() -> int:
     ap.add_argument("--messages", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--chunk", type=int, default=5_000)
+    ap.add_argument("--model", help="a message model (messages.joblib or its folder); default: the shipped one")
     args = ap.parse_args()
 
     from haris.detect import encoder
@@ -110,6 +113,13 @@ def main() -> int:
 
     texts = generate(args.messages, args.seed)
     detectors = message_detectors()
+    if args.model:
+        from pathlib import Path
+
+        from haris.detect.model import load_model
+
+        model = load_model(Path(args.model))
+        detectors = [type(d)(model) for d in detectors]
     for d in detectors:  # load lexicons, rules and the model outside the timings
         list(d.detect(analyse_text("warm up: for sale, new channel of the Dawla")))
     t_analyse = t_detect = c_analyse = c_detect = t_single = c_single = 0.0

@@ -3,13 +3,15 @@
 For each policy the score of a candidate message is::
 
     z     = intercept + Σ coef[f] · feature[f]            (role/structure features, features.py)
-              + coef[semantic] · σ(w · embedding + w0)      (sentence-encoder read-out, optional)
+              + coef[semantic] · semantic                   (sentence-encoder read-out, optional)
               + Σ coef[g] · tfidf[g]                        (character n-grams of the matching text)
     score = 1 / (1 + exp(-(a · z + b)))                     (Platt calibration)
 
-``semantic`` is a linear read-out of the multilingual sentence embedding of the ORIGINAL text
+``semantic`` is a read-out of the multilingual sentence embedding of the ORIGINAL text
 (:mod:`haris.detect.encoder`), itself fitted on the training split: how much the message reads
-like the policy's positives in any language, for the phrasings no lexicon entry covers.
+like the policy's positives in any language, for the phrasings no lexicon entry covers. The
+shipped read-out is a support-vector machine (rbf kernel) over the embedding and the role atoms
+(:class:`SemanticReadout`); a linear one (512 weights) is the other option of ``haris train``.
 
 The encoder costs ~4 ms a message (~0.8 ms in a batch), the rest a few microseconds, so a policy
 is scored in two stages (a cascade): the first stage is the model WITHOUT ``semantic``; only
@@ -20,8 +22,9 @@ clearly benign (most candidates of a stream) or clearly violating keeps the firs
 ``coef`` and ``intercept`` are fitted by :mod:`haris.detect.train` on the training split;
 ``a``/``b`` are fitted on out-of-fold decisions of that split (folds grouped by scenario family),
 so the score is a probability for messages of scenarios the model has not seen. The artifact is
-a plain dict of numbers and strings (no pickled estimator), so inference needs neither
-scikit-learn nor its version, and costs a few microseconds per candidate.
+a plain dict of numbers, strings and NumPy arrays (the support vectors; no pickled estimator), so
+inference needs neither scikit-learn nor its version: a few microseconds per candidate for the
+first stage, the encoder and one kernel product for the second.
 
 The shipped artifact (``models/messages.joblib``) is loaded lazily, once per process.
 """
@@ -96,6 +99,7 @@ class SemanticReadout:
             raise ConfigError(f"{policy}: the model's semantic read-out was fitted with encoder "
                               f"{sem.get('encoder')!r}, this build has {encoder.NAME!r}; retrain it")
         self.intercept = float(sem["intercept"])
+        self._local = threading.local()     # this thread's values of its last prefetched chunk
         if self.kernel == "linear":
             self.coef = np.asarray(sem["coef"], dtype=np.float64)
             return
@@ -105,8 +109,7 @@ class SemanticReadout:
         support = np.asarray(sem["support"], dtype=np.float32)
         self.support_t = np.ascontiguousarray(support.T)          # (dimensions, vectors): x @ support_t
         self.support_sq = (support.astype(np.float64) ** 2).sum(axis=1).astype(np.float32)
-        self.dual_coef = np.asarray(sem["dual_coef"], dtype=np.float64)
-        self._local = threading.local()
+        self.dual_coef = np.asarray(sem["dual_coef"], dtype=np.float32)
 
     def value(self, embedding: Any, features: dict[str, float], text: str | None = None) -> float:
         """The read-out of one message (``text``: its key in this thread's :meth:`prefetch`, if any)."""
@@ -146,13 +149,13 @@ class SemanticReadout:
         x = np.asarray(x, dtype=np.float32)
         with _one_blas_thread():    # the engines run one analyser per core
             k = x @ self.support_t            # −2·x·sv, then ‖x − sv‖², then the kernel, in place
-        k *= -2.0
-        k += self.support_sq
-        k += (x * x).sum(axis=1)[:, None]
-        np.maximum(k, 0.0, out=k)
-        k *= -self.gamma
-        np.exp(k, out=k)
-        z = k.astype(np.float64) @ self.dual_coef + self.intercept
+            k *= -2.0
+            k += self.support_sq
+            k += (x * x).sum(axis=1)[:, None]
+            np.maximum(k, 0.0, out=k)
+            k *= -self.gamma
+            np.exp(k, out=k)
+            z = k @ self.dual_coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
 
