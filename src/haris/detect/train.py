@@ -121,8 +121,10 @@ def _semantic_readout(E: np.ndarray, y: np.ndarray, cfg: TrainConfig):
     from sklearn.svm import SVC
 
     if cfg.semantic_kernel == "rbf":
-        # deterministic (libsvm without probability estimates); gamma "scale" = 1 / (dims · variance)
-        return SVC(C=cfg.semantic_C, kernel="rbf", gamma="scale").fit(E, y)
+        # deterministic (libsvm without probability estimates); gamma as scikit-learn's "scale":
+        # 1 / (dimensions · variance of the inputs), computed here so that the model can store it
+        gamma = 1.0 / (E.shape[1] * E.var()) if E.size and E.var() > 0 else 1.0
+        return SVC(C=cfg.semantic_C, kernel="rbf", gamma=float(gamma)).fit(E, y)
     if cfg.semantic_kernel != "linear":
         raise InputError("training config", f"unknown semantic_kernel {cfg.semantic_kernel!r}",
                          expected="'rbf' or 'linear'")
@@ -279,7 +281,7 @@ def _readout_params(readout: Any, names: list[str], cfg: TrainConfig) -> dict[st
                 "intercept": float(readout.intercept_[0])}
     atoms = [names[i] for i in semantic_atom_columns(names)] if cfg.semantic_atoms else []
     # float16 halves the file; unit embeddings and {0, 0.25} atoms lose < 1e-3 in the kernel
-    return {"encoder": NAME, "kernel": "rbf", "gamma": float(readout._gamma),
+    return {"encoder": NAME, "kernel": "rbf", "gamma": float(readout.gamma),
             "atoms": atoms, "atom_scale": float(cfg.semantic_atoms),
             "support": readout.support_vectors_.astype(np.float16),
             "dual_coef": readout.dual_coef_[0].astype(np.float32),
