@@ -26,8 +26,19 @@ SPLITS = [ROOT / "data" / "corpus" / "messages" / "train.jsonl", ROOT / "data" /
 VARIANTS = ("linear", "svm_embedding", "svm_joint", "joint_linear", "mlp", "nystroem", "knn", "boosted_top")
 
 
-def readout_learner(variant: str, seed: int):
-    """(fit(X, y) -> model, decision(model, X) -> logits) of a read-out variant."""
+class _LogitOfProba:
+    """``decision_function`` (the logit of ``predict_proba``) for a classifier that has none (MLP)."""
+
+    def __init__(self, clf):
+        self.clf = clf
+
+    def decision_function(self, X):
+        p = np.clip(self.clf.predict_proba(X)[:, 1], 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
+
+
+def readout_fit(variant: str, seed: int):
+    """``fit(X, y)`` of a read-out variant, for ``haris.detect.train.semantic_column``."""
     from sklearn.kernel_approximation import Nystroem
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -35,18 +46,14 @@ def readout_learner(variant: str, seed: int):
     from sklearn.svm import SVC
 
     if variant.startswith("svm"):
-        return lambda X, y: SVC(C=3.0, kernel="rbf", gamma="scale").fit(X, y), lambda m, X: m.decision_function(X)
+        return lambda X, y: SVC(C=3.0, kernel="rbf", gamma="scale").fit(X, y)
     if variant == "mlp":
-        def logit(m, X):
-            p = np.clip(m.predict_proba(X)[:, 1], 1e-6, 1 - 1e-6)
-            return np.log(p / (1 - p))
-        return (lambda X, y: MLPClassifier((128,), alpha=0.1, max_iter=200, early_stopping=True,
-                                           random_state=seed).fit(X, y), logit)
+        return lambda X, y: _LogitOfProba(MLPClassifier((128,), alpha=0.1, max_iter=200, early_stopping=True,
+                                                        random_state=seed).fit(X, y))
     if variant == "nystroem":
-        return (lambda X, y: make_pipeline(Nystroem(gamma=1.165, n_components=2000, random_state=seed),
-                                           LogisticRegression(C=10, max_iter=3000)).fit(X, y),
-                lambda m, X: m.decision_function(X))
-    return lambda X, y: LogisticRegression(C=1.0, max_iter=5000).fit(X, y), lambda m, X: m.decision_function(X)
+        return lambda X, y: make_pipeline(Nystroem(gamma=1.165, n_components=2000, random_state=seed),
+                                          LogisticRegression(C=10, max_iter=3000)).fit(X, y)
+    return lambda X, y: LogisticRegression(C=1.0, max_iter=5000).fit(X, y)
 
 
 def main() -> int:
@@ -66,42 +73,34 @@ def main() -> int:
     from sklearn.model_selection import StratifiedGroupKFold
 
     from haris.detect.encoder import embed_many
-    from haris.detect.train import (_platt, _sigmoid, analyse_corpus, choose_threshold, design, prf,
-                                    read_corpus, semantic_atom_columns)
+    from haris.detect.train import (TrainConfig, _oof_report, _platt, _sigmoid, analyse_corpus, choose_threshold,
+                                    design, read_corpus, semantic_atom_columns, semantic_column)
 
     items = read_corpus(SPLITS)
     d = design(items, analyse_corpus(items), args.policy)
     E = embed_many(d.originals)
-    atoms = np.clip(d.X[:, semantic_atom_columns(d.names)], 0.0, 1.0)
-    lang = np.array([it.lang for it in items])
+    joint = np.column_stack([E, 0.25 * np.clip(d.X[:, semantic_atom_columns(d.names)], 0.0, 1.0)])
     framing = np.array([it.framing_negative for it in items])
-    everyday = np.array([it.kind == "easy_negative" for it in items])
     y_all = np.array([1 if args.policy in it.labels else 0 for it in items])
     y, g = d.y, d.groups
     print(f"{len(items):,} messages, {len(y):,} {args.policy} candidates")
 
-    def column(variant: str, tr: np.ndarray, te: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """The read-out's column: out of fold for the fitting rows, fitted on them for the others."""
-        inputs = np.column_stack([E, 0.25 * atoms]) if variant in ("svm_joint", "joint_linear") else E
-        fit, decide = readout_learner(variant, seed)
-        col_tr = np.zeros(len(tr))
-        for a, b in StratifiedGroupKFold(5, shuffle=True, random_state=seed).split(inputs[tr], y[tr], g[tr]):
-            col_tr[b] = _sigmoid(decide(fit(inputs[tr][a], y[tr][a]), inputs[tr][b]))
-        return col_tr, _sigmoid(decide(fit(inputs[tr], y[tr]), inputs[te]))
-
     def knn_features(rows: np.ndarray, memory: np.ndarray, k: int = 5) -> np.ndarray:
+        """Mean similarity to the k nearest positives and negatives of ``memory``, and their gap."""
         sims = E[rows] @ E[memory].T
         pos = np.sort(np.where(y[memory] == 1, sims, -1), axis=1)[:, -k:].mean(1)
         neg = np.sort(np.where(y[memory] == 0, sims, -1), axis=1)[:, -k:].mean(1)
         return np.column_stack([pos, neg, pos - neg])
 
     for seed in (int(s) for s in args.seeds.split(",")):
+        cfg = TrainConfig(seed=seed)
         z = {v: np.zeros(len(y)) for v in variants}
         own = {v: np.zeros(len(y)) for v in variants}
         for tr, te in StratifiedGroupKFold(5, shuffle=True, random_state=seed).split(d.X, y, g):
             for v in variants:
                 base = "linear" if v in ("knn", "boosted_top") else v
-                col_tr, col_te = column(base, tr, te, seed)
+                inputs = joint if v in ("svm_joint", "joint_linear") else E
+                col_tr, col_te, _ = semantic_column(inputs, y, g, cfg, tr, te, fit=readout_fit(base, seed))
                 own[v][te] = col_te
                 A_tr, A_te = np.column_stack([d.X[tr], col_tr]), np.column_stack([d.X[te], col_te])
                 if v == "knn":
@@ -119,16 +118,11 @@ def main() -> int:
             a, b = _platt(z[v], y)
             scores = np.zeros(len(items))
             scores[d.index] = _sigmoid(a * z[v] + b)
-            flag = scores >= choose_threshold(scores, y_all, framing, 0.02)
-            f1 = {}
-            for name, m in (("all", np.ones(len(items), bool)), ("ar", lang == "ar"), ("en", lang == "en"),
-                            ("fr", lang == "fr")):
-                f1[name] = prf(int((flag & (y_all == 1) & m).sum()), int((flag & (y_all == 0) & m).sum()),
-                               int((~flag & (y_all == 1) & m).sum()))[2]
-            print(f"seed {seed:3d} {v:14s} F1 {f1['all']:.4f}  ar {f1['ar']:.4f}  en {f1['en']:.4f}  "
-                  f"fr {f1['fr']:.4f}  framing {(flag & framing).sum() / max(1, framing.sum()):.4f}  "
-                  f"everyday {(flag & everyday).sum() / max(1, everyday.sum()):.4f}  "
-                  f"read-out AUC {roc_auc_score(y, own[v]):.4f}", flush=True)
+            r = _oof_report(items, scores, y_all, framing, choose_threshold(scores, y_all, framing, 0.02))
+            print(f"seed {seed:3d} {v:14s} F1 {r['all']['f1']:.4f}  ar {r['ar']['f1']:.4f}  en {r['en']['f1']:.4f}  "
+                  f"fr {r['fr']['f1']:.4f}  framing {r['framing_negatives_flagged']:.4f}  "
+                  f"everyday {r['everyday_negatives_flagged']:.4f}  read-out AUC {roc_auc_score(y, own[v]):.4f}",
+                  flush=True)
     return 0
 
 

@@ -187,28 +187,20 @@ def prefetch_embeddings(items: Iterable[AnalysedText], detectors: Iterable[Any])
     items = list(items)
     message_detectors = [d for d in detectors if isinstance(d, MessagePolicyDetector)]
     hold_views(items)   # the views built here are the ones the detectors score next: build each once
-    pending: dict[Any, tuple[Any, list[str], list[dict[str, float]]]] = {}
+    # per detector: the messages its second stage will score, and their atoms
+    asked: list[tuple[list[str], list[dict[str, float]]]] = [([], []) for _ in message_detectors]
     texts: list[str] = []
     for a in items:
-        asked = False
-        for d in message_detectors:
+        needed = False
+        for d, (originals, atoms) in zip(message_detectors, asked):
             v, feats, _ = candidate_features(a, d.policy)
-            policy_model = d.model[d.policy]
-            if feats is None or not policy_model.needs_second_stage(feats, v.text):
-                continue
-            asked = True
-            readout = policy_model.second_stage.semantic if policy_model.second_stage else None
-            if readout is not None:
-                entry = pending.setdefault(id(readout), (readout, [], []))
-                entry[1].append(encoder.text_key(a.original))
-                entry[2].append(feats)
-        if asked:
+            if feats is not None and d.model[d.policy].needs_second_stage(feats, v.text):
+                originals.append(a.original)
+                atoms.append(feats)
+                needed = True
+        if needed:
             texts.append(a.original)
     n = encoder.prefetch(texts)
-    for d in message_detectors:     # every read-out drops the previous chunk's values
-        second = d.model[d.policy].second_stage
-        if second is not None and second.semantic is not None and id(second.semantic) not in pending:
-            second.semantic.prefetch([], None, [])
-    for readout, keys, feats in pending.values():
-        readout.prefetch(keys, encoder.embed_prefetched(keys), feats)
+    for d, (originals, atoms) in zip(message_detectors, asked):
+        d.model[d.policy].prefetch_semantic(originals, atoms)
     return n

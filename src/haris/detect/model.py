@@ -99,6 +99,7 @@ class SemanticReadout:
             raise ConfigError(f"{policy}: the model's semantic read-out was fitted with encoder "
                               f"{sem.get('encoder')!r}, this build has {encoder.NAME!r}; retrain it")
         self.intercept = float(sem["intercept"])
+        self.dimensions = encoder.DIMENSIONS
         self._local = threading.local()     # this thread's values of its last prefetched chunk
         if self.kernel == "linear":
             self.coef = np.asarray(sem["coef"], dtype=np.float64)
@@ -118,23 +119,24 @@ class SemanticReadout:
         if self.kernel == "linear":
             return _sigmoid(float(np.dot(embedding, self.coef)) + self.intercept)
         x = self._inputs(np.asarray(embedding, dtype=np.float64)[None, :], [features])
-        key = (text, x[0, -len(self.atoms):].tobytes()) if text is not None else None
-        ready = getattr(self._local, "prefetched", {}).get(key) if key is not None else None
+        ready = getattr(self._local, "prefetched", {}).get(self._key(text, x[0])) if text is not None else None
         return ready if ready is not None else float(self._values(x)[0])
 
     def prefetch(self, texts: list[str], embeddings: Any, features: list[dict[str, float]]) -> None:
         """Score the messages of a chunk in one matrix product, for this thread's next :meth:`value` calls.
 
-        One message at a time the kernel reads every support vector (~10 MB) for one product; a
+        One message at a time the kernel reads every support vector (~16 MB) for one product; a
         chunk reads them once. Replaces the previous prefetch, so memory stays bounded.
         """
         if self.kernel != "rbf" or not texts:
             self._local.prefetched = {}
             return
         x = self._inputs(embeddings, features)
-        vals = self._values(x)
-        self._local.prefetched = {(t, row[-len(self.atoms):].tobytes()): float(v)
-                                  for t, row, v in zip(texts, x, vals)}
+        self._local.prefetched = {self._key(t, row): float(v) for t, row, v in zip(texts, x, self._values(x))}
+
+    def _key(self, text: str, row: Any) -> tuple[str, bytes]:
+        """A prefetched value's key: the text the encoder read and the atoms beside its embedding."""
+        return text, row[self.dimensions:].tobytes()
 
     def _inputs(self, embeddings: Any, features: list[dict[str, float]]) -> Any:
         import numpy as np
@@ -209,6 +211,17 @@ class PolicyModel:
         from haris.detect.encoder import embed, text_key
 
         return self.semantic.value(embed(original), features or {}, text_key(original))
+
+    def prefetch_semantic(self, originals: list[str], features: list[dict[str, float]]) -> None:
+        """Compute the second stage's read-out of a chunk's messages at once (their embeddings
+        prefetched by :func:`haris.detect.encoder.prefetch`); an empty chunk drops the last one's."""
+        readout = self.second_stage.semantic if self.second_stage is not None else None
+        if readout is None:
+            return
+        from haris.detect.encoder import embed_prefetched, text_key
+
+        keys = [text_key(t) for t in originals]
+        readout.prefetch(keys, embed_prefetched(keys), features)
 
     def ngram_vector(self, text: str) -> dict[str, float]:
         """L2-normalized tf-idf of the n-grams in the vocabulary (as the training vectorizer)."""

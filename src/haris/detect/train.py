@@ -132,23 +132,27 @@ def _semantic_readout(E: np.ndarray, y: np.ndarray, cfg: TrainConfig):
 
 
 def semantic_column(E: np.ndarray, y: np.ndarray, groups: np.ndarray, cfg: TrainConfig,
-                    fit_rows: np.ndarray, apply_rows: np.ndarray):
+                    fit_rows: np.ndarray, apply_rows: np.ndarray,
+                    fit: Callable[[np.ndarray, np.ndarray], Any] | None = None):
     """The ``semantic`` feature for ``fit_rows`` (out of fold, grouped by family) and ``apply_rows``.
 
     The read-out of the training rows is itself computed out of fold, so that the logistic
     regression on top learns how much to trust it on scenarios it has NOT seen (fitted in-sample,
-    a 512-weight read-out would look perfect and swallow the role features).
+    a 512-weight read-out would look perfect and swallow the role features). ``fit(X, y)`` returns
+    a fitted read-out with ``decision_function`` (default: the one ``cfg`` names; the bench
+    ``bench/readout_variants.py`` passes others).
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
+    fit = fit or (lambda X, labels: _semantic_readout(X, labels, cfg))
     Ef, yf, gf = E[fit_rows], y[fit_rows], groups[fit_rows]
     col_fit = np.full(len(fit_rows), float(yf.mean()) if len(yf) else 0.5)
     k = min(cfg.folds, len(set(gf.tolist())), int(yf.sum()), int((1 - yf).sum()))
     if k >= 2:
         for a, b in StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=cfg.seed).split(Ef, yf, gf):
             if len(set(yf[a].tolist())) == 2:
-                col_fit[b] = _sigmoid(_semantic_readout(Ef[a], yf[a], cfg).decision_function(Ef[b]))
-    readout = _semantic_readout(Ef, yf, cfg)
+                col_fit[b] = _sigmoid(fit(Ef[a], yf[a]).decision_function(Ef[b]))
+    readout = fit(Ef, yf)
     col_apply = _sigmoid(readout.decision_function(E[apply_rows])) if len(apply_rows) else np.zeros(0)
     return col_fit, col_apply, readout
 
@@ -235,10 +239,11 @@ def _oof_decisions(d: Design, E: np.ndarray | None, cfg: TrainConfig, folds: int
     if folds < 2:
         return z
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
+    inputs = semantic_inputs(E, d, cfg) if E is not None else None
     for tr, te in splitter.split(d.X, d.y, d.groups):
         Xtr, Xte = d.X[tr], d.X[te]
-        if E is not None:
-            col_tr, col_te, _ = semantic_column(semantic_inputs(E, d, cfg), d.y, d.groups, cfg, tr, te)
+        if inputs is not None:
+            col_tr, col_te, _ = semantic_column(inputs, d.y, d.groups, cfg, tr, te)
             Xtr, Xte = np.column_stack([Xtr, col_tr]), np.column_stack([Xte, col_te])
         predict, _, _ = _fit(Xtr, [d.texts[i] for i in tr], d.y[tr], cfg)
         z[te] = predict(Xte, [d.texts[i] for i in te])
