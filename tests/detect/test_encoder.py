@@ -140,7 +140,7 @@ def test_the_rbf_read_out_scores_as_the_fitted_support_vector_machine_and_reads_
     names = ["person", "price", "rule_logit"]
     X = np.column_stack([rng.integers(0, 2, 80), rng.integers(0, 3, 80), rng.normal(size=80)])
     y = ((X[:, 0] > 0) & (X[:, 1] > 0)).astype(int)          # the label depends on the atoms only
-    d = Design(names, X, [""] * 80, [""] * 80, y, np.arange(80), np.arange(80))
+    d = Design(names, X, [""] * 80, [""] * 80, y, np.arange(80), np.arange(80), np.ones(80))
     cfg = TrainConfig()
     J = semantic_inputs(E, d, cfg)
     assert J.shape == (80, encoder.DIMENSIONS + 2)          # the rule score is not beside the embedding

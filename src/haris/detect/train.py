@@ -53,6 +53,7 @@ class TrainConfig:
     semantic_kernel: str = "rbf"    # "rbf": a support-vector machine; "linear": a logistic read-out (512 weights)
     semantic_C: float = 3.0         # inverse regularisation strength of that read-out
     semantic_atoms: float = 0.25    # weight of the role atoms (clipped to [0, 1]) beside the embedding
+    framing_weight: float = 1.0     # sample weight of framing negatives (news, NGO, counter-speech) in every fit
 
 
 @dataclass(slots=True)
@@ -66,6 +67,7 @@ class Design:
     y: np.ndarray
     groups: np.ndarray
     index: np.ndarray   # positions of the candidates in the corpus
+    weight: np.ndarray  # sample weight of each candidate (TrainConfig.framing_weight on framing negatives)
 
 
 def analyse_corpus(items: list[Labelled], progress: Callable[[int], None] | None = None) -> list[MessageView]:
@@ -78,8 +80,8 @@ def analyse_corpus(items: list[Labelled], progress: Callable[[int], None] | None
 
 
 def design(items: list[Labelled], views: list[MessageView], policy: str,
-           cfg_features: set[str] | None = None) -> Design:
-    rows, texts, originals, y, groups, index = [], [], [], [], [], []
+           cfg_features: set[str] | None = None, framing_weight: float = 1.0) -> Design:
+    rows, texts, originals, y, groups, index, weight = [], [], [], [], [], [], []
     names: list[str] | None = None
     for i, (it, v) in enumerate(zip(items, views)):
         if not is_candidate(v, policy):
@@ -93,10 +95,12 @@ def design(items: list[Labelled], views: list[MessageView], policy: str,
         y.append(1 if policy in it.labels else 0)
         groups.append(it.family or f"line-{it.line}")
         index.append(i)
+        weight.append(framing_weight if it.framing_negative else 1.0)
     if names is None:
         names = [n for n in [*feature_names(policy), "rule_logit"] if cfg_features is None or n in cfg_features]
     return Design(names, np.asarray(rows, dtype=float).reshape(len(rows), len(names)), texts, originals,
-                  np.asarray(y, dtype=int), np.asarray(groups), np.asarray(index, dtype=int))
+                  np.asarray(y, dtype=int), np.asarray(groups), np.asarray(index, dtype=int),
+                  np.asarray(weight, dtype=float))
 
 
 def semantic_inputs(E: np.ndarray, d: Design, cfg: TrainConfig) -> np.ndarray:
@@ -116,7 +120,7 @@ def semantic_atom_columns(names: list[str]) -> list[int]:
     return [i for i, n in enumerate(names) if n != "rule_logit"]
 
 
-def _semantic_readout(E: np.ndarray, y: np.ndarray, cfg: TrainConfig):
+def _semantic_readout(E: np.ndarray, y: np.ndarray, cfg: TrainConfig, weight: np.ndarray | None = None):
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import SVC
 
@@ -124,40 +128,45 @@ def _semantic_readout(E: np.ndarray, y: np.ndarray, cfg: TrainConfig):
         # deterministic (libsvm without probability estimates); gamma as scikit-learn's "scale":
         # 1 / (dimensions · variance of the inputs), computed here so that the model can store it
         gamma = 1.0 / (E.shape[1] * E.var()) if E.size and E.var() > 0 else 1.0
-        return SVC(C=cfg.semantic_C, kernel="rbf", gamma=float(gamma)).fit(E, y)
+        return SVC(C=cfg.semantic_C, kernel="rbf", gamma=float(gamma)).fit(E, y, sample_weight=weight)
     if cfg.semantic_kernel != "linear":
         raise InputError("training config", f"unknown semantic_kernel {cfg.semantic_kernel!r}",
                          expected="'rbf' or 'linear'")
-    return LogisticRegression(C=cfg.semantic_C, max_iter=5000, random_state=cfg.seed).fit(E, y)
+    return LogisticRegression(C=cfg.semantic_C, max_iter=5000, random_state=cfg.seed).fit(E, y, sample_weight=weight)
 
 
 def semantic_column(E: np.ndarray, y: np.ndarray, groups: np.ndarray, cfg: TrainConfig,
                     fit_rows: np.ndarray, apply_rows: np.ndarray,
-                    fit: Callable[[np.ndarray, np.ndarray], Any] | None = None):
+                    fit: Callable[[np.ndarray, np.ndarray], Any] | None = None,
+                    weight: np.ndarray | None = None):
     """The ``semantic`` feature for ``fit_rows`` (out of fold, grouped by family) and ``apply_rows``.
 
     The read-out of the training rows is itself computed out of fold, so that the logistic
     regression on top learns how much to trust it on scenarios it has NOT seen (fitted in-sample,
     a 512-weight read-out would look perfect and swallow the role features). ``fit(X, y)`` returns
-    a fitted read-out with ``decision_function`` (default: the one ``cfg`` names; the bench
-    ``bench/readout_variants.py`` passes others).
+    a fitted read-out with ``decision_function`` (default: the one ``cfg`` names, with the sample
+    ``weight`` of each row; the bench ``bench/readout_variants.py`` passes others).
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
-    fit = fit or (lambda X, labels: _semantic_readout(X, labels, cfg))
+    def fit_rows_of(rows: np.ndarray):
+        if fit is not None:
+            return fit(Ef[rows], yf[rows])
+        return _semantic_readout(Ef[rows], yf[rows], cfg, None if weight is None else weight[fit_rows][rows])
+
     Ef, yf, gf = E[fit_rows], y[fit_rows], groups[fit_rows]
     col_fit = np.full(len(fit_rows), float(yf.mean()) if len(yf) else 0.5)
     k = min(cfg.folds, len(set(gf.tolist())), int(yf.sum()), int((1 - yf).sum()))
     if k >= 2:
         for a, b in StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=cfg.seed).split(Ef, yf, gf):
             if len(set(yf[a].tolist())) == 2:
-                col_fit[b] = _sigmoid(fit(Ef[a], yf[a]).decision_function(Ef[b]))
-    readout = fit(Ef, yf)
+                col_fit[b] = _sigmoid(fit_rows_of(a).decision_function(Ef[b]))
+    readout = fit_rows_of(np.arange(len(fit_rows)))
     col_apply = _sigmoid(readout.decision_function(E[apply_rows])) if len(apply_rows) else np.zeros(0)
     return col_fit, col_apply, readout
 
 
-def _fit(X: np.ndarray, texts: list[str], y: np.ndarray, cfg: TrainConfig):
+def _fit(X: np.ndarray, texts: list[str], y: np.ndarray, cfg: TrainConfig, weight: np.ndarray | None = None):
     """Fit vectorizer + logistic regression; return a predict(X, texts) -> z and the parts."""
     from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -170,7 +179,7 @@ def _fit(X: np.ndarray, texts: list[str], y: np.ndarray, cfg: TrainConfig):
                               max_features=cfg.max_ngrams, min_df=2, dtype=np.float64)
         blocks.append(vec.fit_transform(texts) * cfg.ngram_scale)
     clf = LogisticRegression(C=cfg.C, max_iter=5000, solver="liblinear", random_state=cfg.seed)
-    clf.fit(hstack(blocks).tocsr(), y)
+    clf.fit(hstack(blocks).tocsr(), y, sample_weight=weight)
 
     def predict(X2: np.ndarray, texts2: list[str]) -> np.ndarray:
         b = [csr_matrix(X2)]
@@ -243,9 +252,9 @@ def _oof_decisions(d: Design, E: np.ndarray | None, cfg: TrainConfig, folds: int
     for tr, te in splitter.split(d.X, d.y, d.groups):
         Xtr, Xte = d.X[tr], d.X[te]
         if inputs is not None:
-            col_tr, col_te, _ = semantic_column(inputs, d.y, d.groups, cfg, tr, te)
+            col_tr, col_te, _ = semantic_column(inputs, d.y, d.groups, cfg, tr, te, weight=d.weight)
             Xtr, Xte = np.column_stack([Xtr, col_tr]), np.column_stack([Xte, col_te])
-        predict, _, _ = _fit(Xtr, [d.texts[i] for i in tr], d.y[tr], cfg)
+        predict, _, _ = _fit(Xtr, [d.texts[i] for i in tr], d.y[tr], cfg, d.weight[tr])
         z[te] = predict(Xte, [d.texts[i] for i in te])
     return z
 
@@ -256,10 +265,11 @@ def _final_params(d: Design, E: np.ndarray | None, cfg: TrainConfig, calibration
     X, names, semantic = d.X, list(d.names), None
     if E is not None:
         every = np.arange(len(d.y))
-        col, _, readout = semantic_column(semantic_inputs(E, d, cfg), d.y, d.groups, cfg, every, every[:0])
+        col, _, readout = semantic_column(semantic_inputs(E, d, cfg), d.y, d.groups, cfg, every, every[:0],
+                                          weight=d.weight)
         X, names = np.column_stack([X, col]), [*names, "semantic"]
         semantic = _readout_params(readout, d.names, cfg)
-    _, clf, vec = _fit(X, d.texts, d.y, cfg)
+    _, clf, vec = _fit(X, d.texts, d.y, cfg, d.weight)
     coef = clf.coef_[0]
     params: dict[str, Any] = {
         "features": names, "coef": [float(c) for c in coef[:len(names)]],
@@ -328,7 +338,7 @@ def choose_band(first: np.ndarray, second: np.ndarray, index: np.ndarray, y_all:
 def fit_policy(items: list[Labelled], views: list[MessageView], policy: str, cfg: TrainConfig
                ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Params of one policy's model (one stage, or two with the encoder) and its out-of-fold report."""
-    d = design(items, views, policy, None if cfg.atoms else {"rule_logit"})
+    d = design(items, views, policy, None if cfg.atoms else {"rule_logit"}, cfg.framing_weight)
     if len(set(d.y.tolist())) < 2:
         raise InputError("training data", f"no positive or no negative candidate for {policy!r}",
                          expected=f"messages labelled {policy!r} and benign messages that share its words")
