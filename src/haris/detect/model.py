@@ -141,8 +141,10 @@ class SemanticReadout:
     def _inputs(self, embeddings: Any, features: list[dict[str, float]]) -> Any:
         import numpy as np
 
-        atoms = np.array([[self.atom_scale * min(1.0, max(0.0, float(f.get(a, 0.0)))) for a in self.atoms]
-                          for f in features], dtype=np.float64).reshape(len(features), len(self.atoms))
+        atoms = np.array([[f.get(a, 0.0) for a in self.atoms] for f in features],
+                         dtype=np.float64).reshape(len(features), len(self.atoms))
+        np.clip(atoms, 0.0, 1.0, out=atoms)
+        atoms *= self.atom_scale
         return np.column_stack([np.asarray(embeddings, dtype=np.float64), atoms])
 
     def _values(self, x: Any) -> Any:
