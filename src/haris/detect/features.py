@@ -164,8 +164,7 @@ def terrorism_features(v: MessageView) -> dict[str, float]:
     side = org or v.has("supporter")
     link = v.invites > 0 or any(getattr(e, "kind", "") in ("url", "handle") for e in v.contacts)
     # a report may shorten the group's name the same way ("researchers say the State's media office…")
-    f["state_name"] = _b(v.analysed is not None and not v.has(*FRAMING_CATEGORIES)
-                         and STATE_NAME.search(v.analysed.original[:4000]) is not None)
+    f["state_name"] = _b(names_the_state(v))
     f["org_any"] = _b(org)
     f["org_2plus"] = _b(v.count("org") + v.count("org_media") + v.count("slogan") >= 2)
     f["link"] = _b(link)
@@ -225,9 +224,19 @@ CANDIDATE = {
 }
 
 
+def names_the_state(v: MessageView) -> bool:
+    """"the State" as supporters write it, outside a report (see STATE_NAME)."""
+    return (v.analysed is not None and not v.has(*FRAMING_CATEGORIES)
+            and STATE_NAME.search(v.analysed.original[:4000]) is not None)
+
+
 def is_candidate(v: MessageView, policy: str) -> bool:
     if v.has(*CANDIDATE[policy]):
         return True
+    if policy == "terrorism":
+        # "only sell the loaded phones to people vouched for by the State": the group's name is the
+        # only cue (the model weighs it; a candidate is not a flag)
+        return names_the_state(v)
     # An age or a price alone makes a trafficking candidate: the listings that name nobody ("mine is
     # younger (12) and cheaper", "USD 17.8k each, passports go with the deal") carry one of them,
     # and the model (not the gate) tells them from the car ads and birthdays that carry them too.
