@@ -188,3 +188,32 @@ def test_the_state_with_a_capital_is_the_groups_name_in_english():
     assert named("the State Department said the state of the roads is poor") == 0.0
     # a report shortens the group's name the same way: not the group's own voice
     assert named("Researchers say the State's media office moved its channels to smaller apps") == 0.0
+
+
+def test_the_groups_name_alone_makes_a_terrorism_candidate():
+    """No lexicon cue but "the State" in a supporter's words: the model, not the gate, decides."""
+    from haris.detect.features import is_candidate, view_of
+    from haris.text.analysis import analyse_text
+
+    def candidate(text: str) -> bool:
+        return is_candidate(view_of(analyse_text(text, lang="en")), "terrorism")
+
+    assert candidate("only sell the loaded phones to people vouched for by the State")
+    assert not candidate("only sell the phones to people vouched for by the shop")
+    assert not candidate("the State Department said the state of the roads is poor")
+
+
+def test_workers_named_by_their_trade_are_persons_and_parents_are_not_a_frame():
+    from haris.detect.features import view_of
+    from haris.text.analysis import analyse_text
+
+    def view(text: str, lang: str):
+        return view_of(analyse_text(text, lang=lang))
+
+    for text, lang in (("Take 2 of my apprentices instead, they stay until the account is clear", "en"),
+                       ("je lui envoie la nouvelle serveuse pour le week-end", "fr"),
+                       ("الحمالين اللي كانوا عنده يتقسموا بين ولاده", "ar")):
+        assert view(text, lang).persons(), text
+    # "parents" is in every family post: only "talk to your kids"-style phrases frame a message
+    assert not view("Ses parents croient qu'elle apprend toujours chez moi", "fr").has("awareness")
+    assert view("Which policy applies to this post, and what action do you take?", "en").has("awareness")
