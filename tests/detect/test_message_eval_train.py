@@ -203,17 +203,22 @@ def test_out_of_fold_report_counts_everyday_posts_flagged():
 
 
 def test_framing_negatives_weigh_more_when_the_config_says_so(tmp_path):
-    """TrainConfig.framing_weight: a report that quotes an offer counts N times in every fit."""
+    """TrainConfig.framing_weight / everyday_weight: such a negative counts N times in every fit."""
     import numpy as np
 
     from haris.detect.corpus import read_labelled
     from haris.detect.train import TrainConfig, _fit, analyse_corpus, design
 
-    items = list(read_labelled(_write(tmp_path / "c.jsonl", ROWS)))
+    everyday = {"id": "6", "lang": "en", "labels": [], "kind": "easy_negative",
+                "text": "Selling my old car, 12 years old, $1,500, new tyres"}
+    items = list(read_labelled(_write(tmp_path / "c.jsonl", [*ROWS, everyday])))
     views = analyse_corpus(items)
     d = design(items, views, "terrorism", framing_weight=3.0)
     framing = {items[i].id: w for i, w in zip(d.index, d.weight)}
     assert framing["4"] == 3.0 and framing["3"] == 1.0          # row 4 is a news report (framing)
+    d = design(items, views, "trafficking", everyday_weight=2.0)
+    weights = {items[i].id: w for i, w in zip(d.index, d.weight)}
+    assert weights["6"] == 2.0 and weights["2"] == 1.0          # row 6 is an everyday post
     # the same atoms, one positive and one framing negative: the weight decides which side wins
     X, y = np.ones((2, 1)), np.array([1, 0])
     even, _, _ = _fit(X, ["", ""], y, TrainConfig(), np.array([1.0, 1.0]))

@@ -54,6 +54,7 @@ class TrainConfig:
     semantic_C: float = 3.0         # inverse regularisation strength of that read-out
     semantic_atoms: float = 0.25    # weight of the role atoms (clipped to [0, 1]) beside the embedding
     framing_weight: float = 1.0     # sample weight of framing negatives (news, NGO, counter-speech) in every fit
+    everyday_weight: float = 1.0    # sample weight of everyday posts (kind easy_negative) in every fit
 
 
 @dataclass(slots=True)
@@ -67,7 +68,7 @@ class Design:
     y: np.ndarray
     groups: np.ndarray
     index: np.ndarray   # positions of the candidates in the corpus
-    weight: np.ndarray  # sample weight of each candidate (TrainConfig.framing_weight on framing negatives)
+    weight: np.ndarray  # sample weight of each candidate (TrainConfig.framing_weight, everyday_weight)
 
 
 def analyse_corpus(items: list[Labelled], progress: Callable[[int], None] | None = None) -> list[MessageView]:
@@ -80,7 +81,8 @@ def analyse_corpus(items: list[Labelled], progress: Callable[[int], None] | None
 
 
 def design(items: list[Labelled], views: list[MessageView], policy: str,
-           cfg_features: set[str] | None = None, framing_weight: float = 1.0) -> Design:
+           cfg_features: set[str] | None = None, framing_weight: float = 1.0,
+           everyday_weight: float = 1.0) -> Design:
     rows, texts, originals, y, groups, index, weight = [], [], [], [], [], [], []
     names: list[str] | None = None
     for i, (it, v) in enumerate(zip(items, views)):
@@ -95,7 +97,8 @@ def design(items: list[Labelled], views: list[MessageView], policy: str,
         y.append(1 if policy in it.labels else 0)
         groups.append(it.family or f"line-{it.line}")
         index.append(i)
-        weight.append(framing_weight if it.framing_negative else 1.0)
+        weight.append(framing_weight if it.framing_negative else
+                      everyday_weight if it.kind == "easy_negative" else 1.0)
     if names is None:
         names = [n for n in [*feature_names(policy), "rule_logit"] if cfg_features is None or n in cfg_features]
     return Design(names, np.asarray(rows, dtype=float).reshape(len(rows), len(names)), texts, originals,
@@ -338,7 +341,7 @@ def choose_band(first: np.ndarray, second: np.ndarray, index: np.ndarray, y_all:
 def fit_policy(items: list[Labelled], views: list[MessageView], policy: str, cfg: TrainConfig
                ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Params of one policy's model (one stage, or two with the encoder) and its out-of-fold report."""
-    d = design(items, views, policy, None if cfg.atoms else {"rule_logit"}, cfg.framing_weight)
+    d = design(items, views, policy, None if cfg.atoms else {"rule_logit"}, cfg.framing_weight, cfg.everyday_weight)
     if len(set(d.y.tolist())) < 2:
         raise InputError("training data", f"no positive or no negative candidate for {policy!r}",
                          expected=f"messages labelled {policy!r} and benign messages that share its words")
