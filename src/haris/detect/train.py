@@ -135,7 +135,8 @@ def _semantic_readout(E: np.ndarray, y: np.ndarray, cfg: TrainConfig, weight: np
     if cfg.semantic_kernel != "linear":
         raise InputError("training config", f"unknown semantic_kernel {cfg.semantic_kernel!r}",
                          expected="'rbf' or 'linear'")
-    return LogisticRegression(C=cfg.semantic_C, max_iter=5000, random_state=cfg.seed).fit(E, y, sample_weight=weight)
+    return LogisticRegression(C=cfg.semantic_C, max_iter=5000, random_state=cfg.seed).fit(
+        E, y, sample_weight=weight)
 
 
 def semantic_column(E: np.ndarray, y: np.ndarray, groups: np.ndarray, cfg: TrainConfig,
@@ -152,12 +153,14 @@ def semantic_column(E: np.ndarray, y: np.ndarray, groups: np.ndarray, cfg: Train
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
+    Ef, yf, gf = E[fit_rows], y[fit_rows], groups[fit_rows]
+    wf = None if weight is None else weight[fit_rows]
+
     def fit_rows_of(rows: np.ndarray):
         if fit is not None:
             return fit(Ef[rows], yf[rows])
-        return _semantic_readout(Ef[rows], yf[rows], cfg, None if weight is None else weight[fit_rows][rows])
+        return _semantic_readout(Ef[rows], yf[rows], cfg, None if wf is None else wf[rows])
 
-    Ef, yf, gf = E[fit_rows], y[fit_rows], groups[fit_rows]
     col_fit = np.full(len(fit_rows), float(yf.mean()) if len(yf) else 0.5)
     k = min(cfg.folds, len(set(gf.tolist())), int(yf.sum()), int((1 - yf).sum()))
     if k >= 2:
