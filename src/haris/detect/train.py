@@ -30,7 +30,7 @@ import numpy as np
 
 from haris.detect.corpus import Labelled, read_labelled
 from haris.detect.features import MessageView, feature_names, is_candidate, policy_features, view_of
-from haris.detect.model import FORMAT, MODEL_FILE, char_wb_ngrams
+from haris.detect.model import FORMAT, MODEL_FILE, char_wb_ngrams, write_artifact
 from haris.errors import InputError
 from haris.text.analysis import analyse_text
 
@@ -443,8 +443,6 @@ def read_corpus(files: list[Path]) -> list[Labelled]:
 def train(paths: str | Path | list[str | Path], out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
           progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train on one or more labelled JSONL files and write the artifact; return the out-of-fold report."""
-    import joblib
-
     files = [Path(p) for p in (paths if isinstance(paths, list) else [paths])]
     out_dir = Path(out_dir)
     items = read_corpus(files)
@@ -465,7 +463,7 @@ def train(paths: str | Path | list[str | Path], out_dir: str | Path, cfg: TrainC
             "messages": len(items), "config": asdict(cfg), "out_of_fold": reports}
     artifact = {"format": FORMAT, "version": version, "meta": meta, "policies": policies}
     out_dir.mkdir(parents=True, exist_ok=True)
-    joblib.dump(artifact, out_dir / MODEL_FILE, compress=3)
+    write_artifact(artifact, out_dir / MODEL_FILE)
     summary = {"version": version, "meta": meta,
                "thresholds": {p: policies[p]["threshold"] for p in POLICIES},
                "weights": {p: dict(zip(policies[p]["features"], [round(c, 4) for c in policies[p]["coef"]]))
