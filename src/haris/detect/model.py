@@ -205,6 +205,7 @@ class SemanticReadout:
 
 
 _blas_limit: Any = None
+MAX_ASKED = 50_000   # first-stage decisions kept between needs_second_stage and score (~ten chunks)
 
 
 def _one_blas_thread() -> Any:
@@ -245,6 +246,10 @@ class PolicyModel:
             self.ngram_weight = {g: float(c) for g, c in zip(ng["vocab"], ng["coef"])}
         sem = params.get("semantic")
         self.semantic: SemanticReadout | None = SemanticReadout(policy, sem) if sem else None
+        # first-stage decisions made by needs_second_stage (an engine asks it for a whole chunk
+        # before scoring each message), taken back by score: the n-grams are read once, not twice.
+        # Keyed by the atoms' identity; the entry holds the atoms, so the key cannot be reused.
+        self._asked: dict[int, tuple[dict[str, float], str, tuple[float, list[Contribution]]]] = {}
 
     def semantic_value(self, original: str, features: dict[str, float] | None = None) -> float:
         """The read-out of the sentence encoder (and the role atoms, rbf), in [0, 1]."""
@@ -299,12 +304,20 @@ class PolicyModel:
         """Whether the first stage's score falls in the uncertain band (the encoder will be asked)."""
         if self.second_stage is None:
             return False
-        return self.band[0] <= self.calibrate(self.decision(features, text)[0]) < self.band[1]
+        first = self.decision(features, text)
+        if len(self._asked) >= MAX_ASKED:   # a caller that asks and never scores: stay bounded
+            self._asked.clear()
+        self._asked[id(features)] = (features, text, first)
+        return self.band[0] <= self.calibrate(first[0]) < self.band[1]
 
     def score(self, features: dict[str, float], text: str,
               original: str | None = None) -> tuple[float, list[Contribution]]:
         """Calibrated score of a candidate: ``text`` is the matching text, ``original`` what was posted."""
-        z, contribs = self.decision(features, text, original)
+        asked = self._asked.pop(id(features), None)
+        if asked is not None and asked[0] is features and asked[1] == text and self.semantic is None:
+            z, contribs = asked[2]
+        else:
+            z, contribs = self.decision(features, text, original)
         score = self.calibrate(z)
         if self.second_stage is not None and self.band[0] <= score < self.band[1]:
             return self.second_stage.score(features, text, original)
