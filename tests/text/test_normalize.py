@@ -107,6 +107,8 @@ def test_match_folds_typographic_punctuation():
     ("s4le", "sale"), ("s3x", "sex"), ("ch!ld", "child"), ("ch1ld", "child"), ("h0t", "hot"),
     ("g1rl", "girl"), ("s@le", "sale"), ("pu$$y", "pussy"), ("k1ll", "kill"), ("c00l", "cool"),
     ("v3nte", "vente"), ("3nf4nt", "3nfant"),  # leading digit: no letter before it
+    # a digit ending a word is leet when the word has leet inside
+    ("h1jr4", "hijra"), ("s4l3!", "sale!"), ("r3st4nt3", "restante"),
 ])
 def test_match_folds_leetspeak_inside_words(text, expected):
     assert m(text) == expected
@@ -114,7 +116,7 @@ def test_match_folds_leetspeak_inside_words(text, expected):
 
 @pytest.mark.parametrize("text", [
     "12", "$12,500", "5k", "2024", "12yo", "covid19", "3ans", "+1 555 0123", "mp3", "7h30",
-    "a123b", "sale!", "@user_name", "u18",
+    "a123b", "sale!", "@user_name", "u18", "i7", "area51", "channel2",
 ])
 def test_match_leaves_numbers_and_edges_alone(text):
     assert m(text) == text.casefold()

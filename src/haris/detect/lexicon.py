@@ -230,6 +230,8 @@ def _check(text: str, n: int, start: int, end: int, e: Entry) -> Hit | None:
                 q += 1
             if text[end:q] in _NOT_SUFFIXES:
                 return None
+            if key[-1] == "ي" and text[end] == "ن":
+                return None  # a dual or plural stem, not "my X": بنتين is two girls, not بنتي + ن
             end = q  # the hit covers the ending ("بنتها"), so what follows it is what follows the word
         elif text[end] == "s" and (end + 1 == n or not text[end + 1].isalnum()):
             plural_s = True

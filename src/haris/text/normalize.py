@@ -12,7 +12,7 @@ Two levels:
      accents (é → e, so "a vendre" matches "à vendre"), Greek/Cyrillic look-alikes (Cyrillic а → a),
      emoji letters (🅰 → a, regional indicators → a-z); all combining marks dropped;
   2. leetspeak, only *between* Latin letters and at most two characters long (s4le → sale, ch!ld →
-     child). Numbers, prices and ages never have a letter on both sides ("12", "$12,500", "5k",
+     child), or one digit ending a word that has leet inside (h1jr4 → hijra; mp3 stays). Numbers, prices and ages never have a letter on both sides ("12", "$12,500", "5k",
      "12yo") so they stay. Arabizi: a word containing 2, 6, 8 or 9 (digits Arabizi uses and leet does
      not) or listed in ``data/language/arabizi_words.tsv`` (ma3a, ba3d) is left alone; 3ala and
      7abibi start with the digit, so they are never folded anyway;
@@ -521,6 +521,8 @@ def _leet_pieces(m: re.Match[str]) -> Pieces:
     word = s[w0:w1]
     if any(c in keep for c in word) or word in _arabizi_words_with_digits():
         return identity
+    if end == w1 and not _leet_inside(word):
+        return identity   # a digit ending a word ("mp3", "covid19") is leet only in a leet word ("h1jr4")
     c0, c1 = _expand(s, w0, w1, lambda c: not c.isspace())  # leave URLs and e-mail addresses alone
     chunk = s[c0:c1]
     if "://" in chunk or "www." in chunk or ("@" in chunk and "." in chunk[chunk.index("@"):]):
@@ -539,8 +541,20 @@ def _expand(s: str, start: int, end: int, inside: Callable[[str], bool]) -> tupl
 
 
 def _leet_pattern() -> re.Pattern[str]:
+    # between letters (s4le), or ending a word (h1jr4: checked in _leet_pieces)
     chars = "".join(re.escape(c) for c in _tables()[2])
-    return re.compile(rf"(?<=[a-z])[{chars}]{{1,2}}(?=[a-z])")
+    digits = "".join(c for c in _tables()[2] if c.isdigit())
+    return re.compile(rf"(?<=[a-z])(?:[{chars}]{{1,2}}(?=[a-z])|[{digits}](?!\w))")
+
+
+@lru_cache(maxsize=1)
+def _leet_inside_pattern() -> re.Pattern[str]:
+    chars = "".join(re.escape(c) for c in _tables()[2])
+    return re.compile(rf"[a-z][{chars}]{{1,2}}[a-z]")
+
+
+def _leet_inside(word: str) -> bool:
+    return _leet_inside_pattern().search(word) is not None
 
 
 _clean_table, _match_table, _, _ = _tables()
