@@ -40,6 +40,11 @@ def test_arabic_clitics_and_ta_marbuta():
     assert "captive" in cats("السبيتين جاهزتين")                  # سبية → سبيت + ين
     assert "charity" not in cats("دفع سريع")                     # سريع is not س + ريع
     assert "history" not in cats("تم نقل الملكية")                 # الملكية is not الملك + ية
+    # a dual is a stem + ين, not "my X" + ن: "two girls, two boys" is no family talk
+    found = cats("للبيع بنتين وولدين")
+    assert "family" not in found and found["person"] == ["بنتين", "ولدين"]
+    assert cats("بنتي عمرها ١٢")["family"] == ["بنتي"]
+    assert "goods" not in cats("ولدين للبستان")                  # an orchard, not بسة (a cat) + ان
 
 
 def test_an_entry_is_not_found_in_the_other_words_it_lists():
@@ -155,3 +160,15 @@ def test_ad_wording_is_not_attribution():
     # "كروت" (cards) is ك + روت ("she recounted") only to a matcher that ignores the word
     assert "reporting" not in cats("الدفع كروت جوجل بلاي بس")
     assert cats("روت الناجية ما حدث")["reporting"] == ["روت"]
+
+
+def test_frames_of_trackers_audits_and_call_logs_and_coded_banners():
+    """Who quotes a post to fix, audit or act on it frames it; supporters' banner emoji do not."""
+    assert "awareness" in cats("bug: false negative when spaced out, steps to reproduce below")
+    assert "research" in cats("Finding 12: 3 of 40 sampled items stayed up. Management response: agreed")
+    assert "reporting" in cats("Call-taker note: the caller read out a post")
+    assert "research" in cats("Réponse de la direction au constat 9 : d'accord")
+    assert "research" in cats("فحصنا ٧ عينات")
+    assert "slogan" in cats("sold out again 🏴☝️ those who know, know")
+    assert "slogan" not in cats("🏴 the flag of our club")              # the black flag alone stays a weak symbol
+    assert "slogan" in cats("may Allah raise the black one again")
