@@ -172,3 +172,16 @@ def test_frames_of_trackers_audits_and_call_logs_and_coded_banners():
     assert "slogan" in cats("sold out again 🏴☝️ those who know, know")
     assert "slogan" not in cats("🏴 the flag of our club")              # the black flag alone stays a weak symbol
     assert "slogan" in cats("may Allah raise the black one again")
+
+
+@pytest.mark.parametrize("policy", ["trafficking", "terrorism"])
+def test_rule_pack_evaluates_as_each_rule_holds(policy):
+    """evaluate() tests the rules on sets (for speed): the same rules fire as Rule.holds says."""
+    import random
+
+    pack = rule_pack(policy)
+    names, rnd = sorted(pack.atoms()), random.Random(7)
+    for _ in range(500):
+        atoms = {a: rnd.choice([0, 0, 1, 0.5, -1]) for a in rnd.sample(names, rnd.randint(0, len(names)))}
+        fired = [(r.name, r.weight) for r in pack.rules if r.holds(atoms)]
+        assert pack.evaluate(atoms) == (pack.bias + sum(w for _, w in fired), fired)

@@ -378,3 +378,17 @@ def test_a_table_with_too_many_uneven_keys_for_a_class_never_takes_the_shortcut(
     assert step.uneven is None and not step.all_even
     assert step.one_to_one("abc") is False
     assert nz._Translate({ord("a"): "b"}).one_to_one("a\u4e00")     # only even keys: always one to one
+
+
+@pytest.mark.parametrize("text, same", [
+    ("For sale: girl, 12", True), ("FOR SALE Girl", True), ("À VENDRE fille", False), ("للبيع بنت عمرها ١٢", True),
+    ("s.a.l.e today", False), ("f o r  s a l e", False), ("sooooo good", False), ("ﬁne ligature", False),
+])
+def test_offsets_of_a_one_for_one_normalization_need_no_replay(text, same):
+    """A text whose every change kept one character for one maps spans without replaying the steps."""
+    from haris.text.normalize import _offset_map
+
+    nt = for_matching(text)
+    assert nt.same_offsets is same
+    starts, ends = _offset_map(nt)
+    assert [nt.to_original(i, i + 1) for i in range(len(nt.text))] == list(zip(starts, ends))

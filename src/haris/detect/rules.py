@@ -14,7 +14,7 @@ fire) is the first input of the trained layer, and the fired rules are evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -38,16 +38,25 @@ class Rule:
                 and not any(atoms.get(a, 0) > 0 for a in self.none))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)   # no slots: _compiled is cached on the instance
 class RulePack:
     policy: str
     bias: float
     rules: tuple[Rule, ...]
 
     def evaluate(self, atoms: dict[str, float]) -> tuple[float, list[tuple[str, float]]]:
-        """The rule score (log-odds) and the rules that fired, with their weights."""
-        fired = [(r.name, r.weight) for r in self.rules if r.holds(atoms)]
+        """The rule score (log-odds) and the rules that fired, with their weights.
+
+        The same test as :meth:`Rule.holds`, on sets: it runs for every candidate, ~70 rules each.
+        """
+        present = {a for a, v in atoms.items() if v > 0}
+        fired = [(name, weight) for name, weight, all_, any_, none in self._compiled
+                 if all_ <= present and (not any_ or not any_.isdisjoint(present)) and none.isdisjoint(present)]
         return self.bias + sum(w for _, w in fired), fired
+
+    @cached_property
+    def _compiled(self) -> tuple[tuple[str, float, frozenset[str], frozenset[str], frozenset[str]], ...]:
+        return tuple((r.name, r.weight, frozenset(r.all), frozenset(r.any), frozenset(r.none)) for r in self.rules)
 
     def atoms(self) -> set[str]:
         return {a for r in self.rules for a in (*r.all, *r.any, *r.none)}

@@ -71,6 +71,8 @@ class NormalizedText:
     text: str
     level: Level | None = field(default=None, repr=False, compare=False)
     _spans: tuple[list[int], list[int]] | None = field(default=None, repr=False, compare=False)
+    # every step that changed the text changed one character into one: offsets are the same
+    same_offsets: bool = field(default=False, repr=False, compare=False)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of .text to the smallest span of .original that produced it.
@@ -80,6 +82,8 @@ class NormalizedText:
         n = len(self.text)
         if not 0 <= start <= end <= n:
             raise ValueError(f"span [{start}, {end}) is outside the normalized text (length {n})")
+        if self.same_offsets:
+            return start, end
         if self._spans is None:
             self._spans = _offset_map(self)
         starts, ends = self._spans
@@ -99,10 +103,13 @@ def normalize(text: str, level: Level = "match") -> NormalizedText:
         steps = _CLEAN_STEPS
     else:
         raise ValueError(f"unknown normalization level {level!r}; expected 'clean' or 'match'")
-    out = text
+    out, same = text, True
     for step in steps:
-        out = step.apply(out)
-    return NormalizedText(text, out, level)
+        new = step.apply(out)
+        if same and new != out and not step.one_to_one(out):
+            same = False
+        out = new
+    return NormalizedText(text, out, level, same_offsets=same)
 
 
 def clean(text: str) -> NormalizedText:
