@@ -48,6 +48,12 @@ def _b(x: bool) -> float:
     return 1.0 if x else 0.0
 
 
+def _presence(v: MessageView, categories: tuple[str, ...]) -> dict[str, float]:
+    """1.0 / 0.0 for each of ``categories`` and of the framing categories, in that order."""
+    cats = v.cats
+    return {c: 1.0 if c in cats else 0.0 for c in (*categories, *FRAMING_CATEGORIES)}
+
+
 def _near(v: MessageView, hits: list[Hit], entities: list[Any], window: int = NEAR) -> bool:
     """Whether one of ``hits`` lies within ``window`` characters of one of ``entities``.
 
@@ -87,8 +93,7 @@ def quoted_share(v: MessageView, cats: tuple[str, ...]) -> float:
 
 def trafficking_features(v: MessageView) -> dict[str, float]:
     """Role and structure features for the sale of persons (see docs/detection.md)."""
-    f = {c: _b(v.has(c)) for c in TRAFFICKING_CATEGORIES}
-    f.update({c: _b(v.has(c)) for c in FRAMING_CATEGORIES})
+    f = _presence(v, TRAFFICKING_CATEGORIES)
     persons = v.persons()
     pronoun = any(h.entry.attr("pronoun") for h in v.cats.get("person", ()))
     f["person"] = _b(bool(persons))
@@ -158,8 +163,7 @@ def trafficking_features(v: MessageView) -> dict[str, float]:
 
 def terrorism_features(v: MessageView) -> dict[str, float]:
     """Self-designation, call-to-action and framing features for terrorist content."""
-    f = {c: _b(v.has(c)) for c in TERRORISM_CATEGORIES}
-    f.update({c: _b(v.has(c)) for c in FRAMING_CATEGORIES})
+    f = _presence(v, TERRORISM_CATEGORIES)
     org = v.has("org", "org_media", "slogan")
     side = org or v.has("supporter")
     link = v.invites > 0 or any(getattr(e, "kind", "") in ("url", "handle") for e in v.contacts)
