@@ -133,6 +133,9 @@ def test_false_friends_of_the_message_language_are_ignored():
     en = view_of(analyse_text("For sale: my son, 12", lang="en"))
     assert en.has("person")
     assert view_of(analyse_text("je viens car il pleut", lang="fr")).has("goods") is False
+    # French "thèse" folds to "these": it framed every English post with "these" as research
+    assert not view_of(analyse_text("Put up 30 of these at the bus stop", lang="en")).has("research", "counter")
+    assert view_of(analyse_text("Extrait de ma thèse sur ces annonces", lang="fr")).has("research")
 
 
 def test_single_quotes_mark_a_quotation_but_apostrophes_do_not():
@@ -185,3 +188,11 @@ def test_rule_pack_evaluates_as_each_rule_holds(policy):
         atoms = {a: rnd.choice([0, 0, 1, 0.5, -1]) for a in rnd.sample(names, rnd.randint(0, len(names)))}
         fired = [(r.name, r.weight) for r in pack.rules if r.holds(atoms)]
         assert pack.evaluate(atoms) == (pack.bias + sum(w for _, w in fired), fired)
+
+
+def test_seizure_frames_and_ordinary_flags_and_oaths():
+    assert "reporting" in cats("Seizure notice 2: parcel of stickers stopped at the sorting centre")
+    assert "reporting" in cats("La douane a saisi 2 000 porte-clés")
+    assert "slogan" not in cats("الراية السودا مرفوعة النهارده، ممنوع نزول البحر")   # a beach's no-swimming flag
+    assert "legit_owner" in cats("الراية السودا مرفوعة النهارده، ممنوع نزول البحر")
+    assert "glorify" in cats("remember the men who kept their oath when the world turned on them")
