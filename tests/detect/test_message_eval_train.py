@@ -192,6 +192,25 @@ def test_a_written_model_reads_back_the_same_support_vectors(tmp_path):
         assert np.array_equal(again[p].second_stage.semantic.support_t, shipped[p].second_stage.semantic.support_t)
 
 
+def test_support_vectors_keep_seven_mantissa_bits_rounded_to_nearest():
+    """short_float16 drops float16's 3 lowest mantissa bits (the file stays small), rounding to nearest."""
+    import numpy as np
+
+    from haris.detect.model import load_model
+    from haris.detect.train import short_float16
+
+    a = np.random.default_rng(3).normal(0, 0.05, 5000)
+    b = short_float16(a)
+    assert b.dtype == np.float16 and not (b.view(np.uint16) & 0b111).any()
+    full = a.astype(np.float16).astype(np.float64)
+    # nearest of the representable 7-bit values: never further than half a step (2^-8 relative)
+    assert np.all(np.abs(b.astype(np.float64) - full) <= np.abs(full) * 2.0 ** -8 + 1e-12)
+    assert short_float16(np.array([0.0, 0.25, 1.0, -0.5])).tolist() == [0.0, 0.25, 1.0, -0.5]
+    for p, pm in load_model().policies.items():       # the shipped model was written this way
+        sv = pm.second_stage.semantic.support_t.astype(np.float16)
+        assert not (sv.view(np.uint16) & 0b111).any(), p
+
+
 def test_a_declared_framing_field_overrides_the_family_name(tmp_path):
     from haris.detect.corpus import read_labelled
 

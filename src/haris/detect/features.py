@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 from haris.detect.lexicon import Hit
-from haris.detect.view import FRAMING_CATEGORIES, MessageView, inside, qualifies_goods, view_of
+from haris.detect.view import FRAMING_CATEGORIES, HEAD_CHARS, MessageView, inside, qualifies_goods, view_of
 
 __all__ = ["CANDIDATE", "COUNTER", "CUES", "FEATURES", "FRAMING_CATEGORIES", "MessageView", "feature_names",
            "is_candidate", "policy_features", "terrorism_features", "trafficking_features", "view_of"]
@@ -87,6 +87,30 @@ def quoted_share(v: MessageView, cats: tuple[str, ...]) -> float:
     if not hs or not v.quoted:
         return 0.0
     return sum(1 for h in hs if inside(h, v.quoted)) / len(hs)
+
+
+FRAME_WORDS = 20   # words outside the quotes at which a quote's frame counts fully
+
+
+def quote_frame(v: MessageView, share: float) -> float:
+    """How much the message says around a quote that holds its cues: 0 without such a quote.
+
+    A report, a decision or a citation frames a long quote with words of its own genre ("Seizure
+    notice 2: parcel stopped at the sorting centre. Printed on each one: «…»"); a lexicon knows
+    only some genres, so the length of the frame is a signal of its own. The model weighs it: a
+    forwarded offer ("fwd as received «…»") has a frame too, a short one.
+    """
+    if share <= 0 or not v.quoted:
+        return 0.0
+    text = v.text[:HEAD_CHARS]
+    pieces, at = [], 0
+    for a, b in sorted(v.quoted):
+        if a >= at:
+            pieces.append(text[at:a])
+            at = b + 1
+    pieces.append(text[at:])
+    words = sum(len(p.split()) for p in pieces)
+    return min(1.0, words / FRAME_WORDS)
 
 
 # ------------------------------------------------------------------ trafficking
@@ -155,6 +179,7 @@ def trafficking_features(v: MessageView) -> dict[str, float]:
     f["framed"] = _b(frame)
     f["framed_listing"] = _b(frame and f["listing"] > 0)
     f["quoted"] = quoted_share(v, ("person", "captive", "offer", "auction", "sexual"))
+    f["quote_frame"] = quote_frame(v, f["quoted"])
     f["framing_count"] = min(1.0, sum(1 for c in FRAMING_CATEGORIES if v.has(c)) / 3)
     return f
 
@@ -199,6 +224,7 @@ def terrorism_features(v: MessageView) -> dict[str, float]:
                                   and v.has("call", "recruit", "hijra", "pledge"))
     f["benign_context"] = _b(v.has("migration", "gaming", "legit_owner", "sport"))
     f["quoted"] = quoted_share(v, ("org", "org_media", "call", "incite", "glorify", "slogan"))
+    f["quote_frame"] = quote_frame(v, f["quoted"])
     f["framing_count"] = min(1.0, sum(1 for c in FRAMING_CATEGORIES if v.has(c)) / 3)
     return f
 
