@@ -12,8 +12,9 @@ Two levels:
      accents (é → e, so "a vendre" matches "à vendre"), Greek/Cyrillic look-alikes (Cyrillic а → a),
      emoji letters (🅰 → a, regional indicators → a-z); all combining marks dropped;
   2. leetspeak, only *between* Latin letters and at most two characters long (s4le → sale, ch!ld →
-     child), or one digit ending a word that has leet inside (h1jr4 → hijra; mp3 stays). Numbers, prices and ages never have a letter on both sides ("12", "$12,500", "5k",
-     "12yo") so they stay. Arabizi: a word containing 2, 6, 8 or 9 (digits Arabizi uses and leet does
+     child), or one digit ending a word that has leet inside (h1jr4 → hijra; mp3 stays). Numbers,
+     prices and ages never have a letter on both sides ("12", "$12,500", "5k", "12yo") so they
+     stay. Arabizi: a word containing 2, 6, 8 or 9 (digits Arabizi uses and leet does
      not) or listed in ``data/language/arabizi_words.tsv`` (ma3a, ba3d) is left alone; 3ala and
      7abibi start with the digit, so they are never folded anyway;
   3. runs of three or more of the same letter squeezed: to two for non-Arabic letters (sooooo →
