@@ -205,7 +205,7 @@ class SemanticReadout:
 
 
 _blas_limit: Any = None
-MAX_ASKED = 50_000   # first-stage decisions kept between needs_second_stage and score (~ten chunks)
+MAX_ASKED = 10_000   # first-stage decisions kept between needs_second_stage and score (two chunks)
 
 
 def _one_blas_thread() -> Any:
