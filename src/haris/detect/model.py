@@ -314,7 +314,7 @@ class PolicyModel:
               original: str | None = None) -> tuple[float, list[Contribution]]:
         """Calibrated score of a candidate: ``text`` is the matching text, ``original`` what was posted."""
         asked = self._asked.pop(id(features), None)
-        if asked is not None and asked[0] is features and asked[1] == text and self.semantic is None:
+        if asked is not None and asked[0] is features and asked[1] == text:
             z, contribs = asked[2]
         else:
             z, contribs = self.decision(features, text, original)
