@@ -20,8 +20,10 @@ import time
 from dataclasses import fields, replace
 from pathlib import Path
 
+from haris.detect.corpus import split_paths
+
 ROOT = Path(__file__).resolve().parents[1]
-SPLITS = [ROOT / "data" / "corpus" / "messages" / "train.jsonl", ROOT / "data" / "corpus" / "messages" / "dev.jsonl"]
+SPLITS = [ROOT / "data" / "corpus" / "messages" / "train.jsonl", *split_paths(ROOT / "data" / "corpus" / "messages", "dev")]
 COLUMNS = ("F1", "ar", "en", "fr", "framing", "everyday")
 
 

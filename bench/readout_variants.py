@@ -21,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from haris.detect.corpus import split_paths
+
 ROOT = Path(__file__).resolve().parents[1]
-SPLITS = [ROOT / "data" / "corpus" / "messages" / "train.jsonl", ROOT / "data" / "corpus" / "messages" / "dev.jsonl"]
+SPLITS = [ROOT / "data" / "corpus" / "messages" / "train.jsonl", *split_paths(ROOT / "data" / "corpus" / "messages", "dev")]
 VARIANTS = ("linear", "svm_embedding", "svm_joint", "joint_linear", "mlp", "nystroem", "knn", "boosted_top")
 
 

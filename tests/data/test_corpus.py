@@ -20,6 +20,7 @@ import pytest
 import yaml
 from rapidfuzz import fuzz, process
 
+from haris.detect.corpus import split_paths
 from haris.errors import ConfigError
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "data" / "corpus" / "messages"
@@ -46,13 +47,13 @@ FICTIONAL_HOSTS = {"example.com", "example.org", "example.net", "www.example.com
 
 
 def _load_split(name: str) -> list[dict]:
-    path = CORPUS_DIR / f"{name}.jsonl"
     records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            pytest.fail(f"{path}:{number}: not JSON: {exc}")
+    for path in split_paths(CORPUS_DIR, name):      # a large split is written in parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                pytest.fail(f"{path}:{number}: not JSON: {exc}")
     return records
 
 

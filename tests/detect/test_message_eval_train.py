@@ -9,11 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 from haris.cli import cli
+from haris.detect.corpus import split_paths
 from haris.detect.registry import DEFAULT_THRESHOLDS
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ROOT / "data" / "corpus" / "messages" / "train.jsonl"
-DEV = ROOT / "data" / "corpus" / "messages" / "dev.jsonl"
+DEV = split_paths(ROOT / "data" / "corpus" / "messages", "dev")   # dev.jsonl, dev.2.jsonl…
 PROBES = Path(__file__).parent / "data" / "probes.jsonl"
 METRIC_KEYS = {"precision", "recall", "f1", "support", "tp", "fp", "fn", "tn"}
 
@@ -163,9 +164,10 @@ def test_shipped_model_is_fresh_and_thresholds_match_the_registry():
     from haris.detect.train import data_fingerprint
 
     model = load_model()
-    assert model.meta["corpus_sha256"] == hashlib.sha256(TRAIN.read_bytes() + DEV.read_bytes()).hexdigest()
+    assert model.meta["corpus_sha256"] == hashlib.sha256(b"".join(p.read_bytes() for p in (TRAIN, *DEV))).hexdigest()
     assert model.meta["data_sha256"] == data_fingerprint()
-    assert model.meta["trained_on"] == "train.jsonl+dev.jsonl"        # never the test split
+    assert model.meta["trained_on"] == "+".join(p.name for p in (TRAIN, *DEV))   # never the test split
+    assert "test" not in model.meta["trained_on"]
     for policy in ("trafficking", "terrorism"):
         assert DEFAULT_THRESHOLDS[policy] == model[policy].threshold
     # the support vectors of the rbf read-outs (float16) are most of it; each retrain is a new blob in git

@@ -39,6 +39,7 @@ from typing import Any
 import regex
 import yaml
 
+from haris.detect.corpus import MAX_SPLIT_FILE_BYTES, split_paths
 from haris.errors import ConfigError
 
 HERE = Path(__file__).resolve().parent
@@ -400,6 +401,22 @@ def to_jsonl(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def split_files(split: str, records: list[dict[str, Any]], directory: Path = HERE) -> dict[Path, str]:
+    """The files of one split and their text: ``<split>.jsonl``, and ``<split>.2.jsonl``… once it
+    outgrows MAX_SPLIT_FILE_BYTES (readers take :func:`haris.detect.corpus.split_paths` in order)."""
+    parts: list[list[str]] = [[]]
+    size = 0
+    for line in to_jsonl(records).splitlines(keepends=True):
+        n = len(line.encode("utf-8"))
+        if parts[-1] and size + n > MAX_SPLIT_FILE_BYTES:
+            parts.append([])
+            size = 0
+        parts[-1].append(line)
+        size += n
+    return {directory / (f"{split}.jsonl" if i == 0 else f"{split}.{i + 1}.jsonl"): "".join(lines)
+            for i, lines in enumerate(parts)}
+
+
 def counts_markdown(corpus: Corpus) -> str:
     """Tables of counts per split x language x label/kind, obfuscations, and per family."""
     splits = corpus.splits
@@ -450,15 +467,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print(counts_markdown(corpus))
         return 0
-    outputs = {HERE / f"{s}.jsonl": to_jsonl(splits[s]) for s in SPLITS}
+    outputs = {path: text for s in SPLITS for path, text in split_files(s, splits[s]).items()}
     readme_path = HERE / "README.md"
     outputs[readme_path] = readme_with_counts(readme_path.read_text(encoding="utf-8"), corpus)
+    # parts of a split that has shrunk since it was last written
+    leftover = [p for s in SPLITS for p in split_paths(HERE, s) if p.exists() and p not in outputs]
     stale = [p.name for p, text in outputs.items()
-             if not p.exists() or p.read_text(encoding="utf-8") != text]
+             if not p.exists() or p.read_text(encoding="utf-8") != text] + [p.name for p in leftover]
     if args.check:
         if stale:
             print(f"stale: {', '.join(stale)}; run {Path(__file__).name}", file=sys.stderr)
         return 1 if stale else 0
+    for path in leftover:
+        path.unlink()
     for path, text in outputs.items():
         path.write_text(text, encoding="utf-8")
     total = sum(len(v) for v in splits.values())

@@ -25,6 +25,20 @@ FRAMING_FAMILY_WORDS = ("news", "research", "ngo", "awareness", "counter", "poli
                         "rebuttal", "report")
 
 
+# No file of the repository grows past 5 MB: a corpus split larger than this is written in parts.
+MAX_SPLIT_FILE_BYTES = 4_000_000
+
+
+def split_paths(directory: Path, split: str) -> list[Path]:
+    """The files of one corpus split, in order: ``<split>.jsonl``, then ``<split>.2.jsonl``, ``<split>.3.jsonl``…
+
+    >>> [p.name for p in split_paths(Path("data/corpus/messages"), "test")]
+    ['test.jsonl']
+    """
+    parts = [p for p in directory.glob(f"{split}.*.jsonl") if p.name.split(".")[1].isdigit()]
+    return [directory / f"{split}.jsonl", *sorted(parts, key=lambda p: int(p.name.split(".")[1]))]
+
+
 @dataclass(slots=True)
 class Labelled:
     id: str

@@ -348,8 +348,8 @@ class MessageModel:
             path = path / MODEL_FILE
         if not path.exists():
             raise ConfigError(f"{path}: no message model; build it with `make model` "
-                              "(haris train data/corpus/messages/train.jsonl data/corpus/messages/dev.jsonl "
-                              "--out src/haris/detect/models/)")
+                              "(haris train data/corpus/messages/train.jsonl and the dev split's files "
+                              "dev.jsonl, dev.2.jsonl… --out src/haris/detect/models/)")
         try:
             data = joblib.load(path)
         except Exception as exc:  # a truncated or foreign file

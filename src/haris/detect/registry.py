@@ -34,7 +34,7 @@ def conversation_detectors() -> list[Detector]:
 # `--threshold policy=value` overrides it for one run.
 #
 # trafficking, terrorism: chosen by `haris train` on out-of-fold, calibrated scores of
-# data/corpus/messages/train.jsonl + dev.jsonl (folds grouped by scenario family): the best F1 such that at
+# data/corpus/messages/train.jsonl + dev*.jsonl (folds grouped by scenario family): the best F1 such that at
 # most 2% of news/NGO/counter-speech negatives are flagged (see docs/detection.md and
 # src/haris/detect/models/messages.json). tests/detect checks they equal the shipped model's.
 DEFAULT_THRESHOLDS: dict[str, float] = {
