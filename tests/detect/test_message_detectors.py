@@ -217,3 +217,20 @@ def test_workers_named_by_their_trade_are_persons_and_parents_are_not_a_frame():
     # "parents" is in every family post: only "talk to your kids"-style phrases frame a message
     assert not view("Ses parents croient qu'elle apprend toujours chez moi", "fr").has("awareness")
     assert view("Which policy applies to this post, and what action do you take?", "en").has("awareness")
+
+
+def test_content_embedded_after_a_label_or_in_parentheses_is_quoted_by_a_frame():
+    """A report pastes the ad after a label ("Ad text again: …") or in parentheses, without
+    quotation marks; with a framing cue outside, what is embedded is the ad, not an offer.
+    An advert's own parentheses stay its own words."""
+    from haris.detect.features import view_of
+    from haris.text.analysis import analyse_text
+
+    v = view_of(analyse_text("Copy-edit query: is the price change intended? Ad text again: Boy 5, healthy, "
+                             "papers arranged, we deliver to the border. Thanks"))
+    assert v.reported and not v.ages and not v.has("person", "transfer")
+    v = view_of(analyse_text("Beta reader feedback: the auction chapter works. The pinned post (opening bid 380 "
+                             "dollars, girl 13, highest bid by 8 pm) chills because nobody objects."))
+    assert v.reported and not v.ages and not v.has("person")
+    v = view_of(analyse_text("New girls (14 and 16, fresh, prices by DM), delivery tonight"))
+    assert not v.reported and v.has("person") and sorted(int(y) for y, _ in v.ages) == [14, 16]

@@ -199,3 +199,39 @@ def test_seizure_frames_and_ordinary_flags_and_oaths():
     assert "slogan" not in cats("الراية السودا مرفوعة النهارده، ممنوع نزول البحر")   # a beach's no-swimming flag
     assert "legit_owner" in cats("الراية السودا مرفوعة النهارده، ممنوع نزول البحر")
     assert "glorify" in cats("remember the men who kept their oath when the world turned on them")
+
+
+def test_arabizi_clitics_glued_to_a_latin_entry():
+    """Arabizi glues the article and prepositions to the word, and assimilates the article
+    before a sun letter: "lbay3a l ddawla", "l5ilafa", "wbent" find "bay3a", "dawla", "5ilafa", "bent"."""
+    from haris.detect.lexicon import arabizi_keys
+
+    found = cats("jeddo lbay3a l ddawla w dawlat l5ilafa baqye")
+    assert found["pledge"] == ["lbayea"] and "ddawla" in found["org"] and "lsilafa" in found["org"]
+    assert "person" in cats("lel be3 wbent 3omraha 13")
+    # the keys are normalized as a message is ("l5ilafa" folds its inner digit as leet)
+    assert for_matching("l5ilafa").text in arabizi_keys("5ilafa")
+    assert {"ddawla", "eddawla"} <= set(arabizi_keys("dawla"))          # the article assimilated to d
+    assert "ebbent" not in arabizi_keys("bent")                         # b is no sun letter
+    # short Latin entries get no glued forms (they would be found inside other words), nor do en/fr ones
+    assert "person" not in cats("lgirl wgirl")
+    assert "org" not in cats("a dawlatabad trip")
+
+
+def test_school_grades_and_dialect_kids_are_minors():
+    assert cats("the 7th grader, 12 sovereigns")["minor"] == ["7th grader"]
+    assert cats("la fille de CM2 contre le carburant")["minor"] == ["de cm2"]
+    assert "minor" in cats("البنية الصغيرة بالخامس ابتدائي")
+    assert cats("jardinier sghir, 16 3am")["person"] == ["sghir"]
+    # عيل (a kid, Egyptian) is not عيلة (a family, Levantine)
+    assert "person" in cats("العيل ده")
+    assert "person" not in cats("العيلة كلها جاية وعيلتي بخير")
+
+
+def test_a_post_referred_to_as_an_object_frames_it():
+    """content_ref: "the ad says", "ad text:", "sample body:", "an email titled", "نص الإعلان"."""
+    assert "content_ref" in cats("Copy-edit query: the ad says 1,440 in chapter 12")
+    assert "content_ref" in cats("Spam-trap report. Sample body: brothers, the new channel")
+    assert "content_ref" in cats("Texte de l'annonce : garçon 4 ans")
+    assert "content_ref" in cats("نص الإعلان: ولد 4 سنين")
+    assert "content_ref" not in cats("new ad, text me for the price")

@@ -66,6 +66,10 @@ AGES = [
     ("بنات من 13 الى 15 سنة", 13, "13 الى 15 سنة", {"max": 15}),
     ("3aroos 3omraha 14, abouha bado 4000$", 14, "3omraha 14", {}),   # Arabizi; no age 3 in "3omraha"
     ("3indi bint 13 sana", 13, "bint 13 sana", {}),
+    ("ولدي الأطرش عمرو ١٦", 16, "عمرو ١٦", {}),                  # Levantine spelling of عمره
+    ("jardinier sghir, 16 3am, bla tilifoun", 16, "sghir, 16 3am", {}),  # Maghrebi Arabizi year unit
+    ("wa7d sghir 12 l3am", 12, "sghir 12 l3am", {}),
+    ("البت 14 للبيع", 14, "البت 14", {}),                         # Egyptian "the girl"
     ("taille 1m65, 16 ans, dispo ce soir", 16, "16 ans", {}),    # a height before, not a size: still an age
     ("Size 38 shoes, girl aged 14 for sale", 14, "girl aged 14", {}),
     # plural age cues: "the ages from 16 to 19", "their ages between 13 and 17", "âges : 12 à 15 ans"

@@ -49,6 +49,13 @@ _SUFFIX_LETTERS = frozenset("اهمنكيوت")
 _NOT_SUFFIXES = frozenset({"يه", "يات", "يين"})
 _IMPERFECT_PREFIXES = frozenset("يتنا")
 _MAX_PROCLITIC = 3
+# Arabizi writes the same clitics glued to a Latin word: "lbay3a", "l5ilafa", "wbent", "fdawla",
+# and the article assimilated before a sun letter: "ddawla", "eddawla", "ssabiya". Latin entries
+# of the Arabic lexicon are also registered with these in front (their keys normalized as the
+# message is, so "l5ilafa" finds "5ilafa" even though its inner digit is folded as leet).
+_ARABIZI_PROCLITICS = ("l", "el", "al", "w", "wl", "wel", "b", "bl", "bel", "f", "fl", "fel", "lel", "lil")
+_SUN_LETTERS = frozenset("tdrzsnl")
+_MIN_ARABIZI_KEY = 4   # short entries glued to a letter would be found inside other words
 _MAX_SUFFIX = 3
 MAX_HITS = 4000  # per message; a megabyte of spam cannot make the detectors quadratic
 
@@ -246,7 +253,7 @@ def _check(text: str, n: int, start: int, end: int, e: Entry) -> Hit | None:
             ws -= 1
         while we < n and text[we].isalnum():
             we += 1
-        if text[ws:we] in e.not_in:
+        if text[ws:we] in e.not_in or text[start:we] in e.not_in:   # also behind a proclitic (وعيلتي)
             return None
     return Hit(e, start, end, plural_s)
 
@@ -324,7 +331,18 @@ def _entries(path: Path, cat: str, lang: str, item: Any) -> list[Entry]:
     entries = [Entry(cat, term, lang, key, prefix, arabic, False, frozen, others)]
     if arabic and key.endswith("ه") and len(key) > 2 and not prefix:
         entries.append(Entry(cat, term, lang, key[:-1] + "ت", False, True, True, frozen, others))
+    if lang == "ar" and not arabic and len(key) >= _MIN_ARABIZI_KEY and key[0].isalnum() and key.isascii():
+        entries.extend(Entry(cat, term, lang, k, prefix, False, False, frozen, others)
+                       for k in arabizi_keys(term.rstrip("*").strip()) if k != key)
     return entries
+
+
+def arabizi_keys(term: str) -> list[str]:
+    """The matching keys of an Arabizi term with its clitics glued on: "dawla" → "ldawla", "ddawla"…"""
+    glued = [c + term for c in _ARABIZI_PROCLITICS]
+    if term[0].lower() in _SUN_LETTERS:
+        glued += [term[0] + term, "e" + term[0] + term, "a" + term[0] + term]
+    return list(dict.fromkeys(for_matching(g).text for g in glued))
 
 
 @lru_cache(maxsize=1)

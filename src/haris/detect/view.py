@@ -26,7 +26,8 @@ from haris.text.analysis import AnalysedText
 
 HEAD_CHARS, TAIL_CHARS = 48_000, 16_000  # lexicon matching reads at most the head and the tail of a message
 CONTACT_KINDS = ("phone", "handle", "email", "url")
-FRAMING_CATEGORIES = ("pejorative", "reporting", "research", "awareness", "counter", "history", "fiction")
+FRAMING_CATEGORIES = ("pejorative", "reporting", "research", "awareness", "counter", "history", "fiction",
+                      "content_ref")
 
 # A bare number right after a person word is that person's age: "girl 13", "woman (22)",
 # "بنات جداد (13، 16، 17)", "girls, 14-16". The extractor (rightly) does not call a bare number an
@@ -159,12 +160,16 @@ def _build(a: AnalysedText) -> MessageView:
                 or not any(o.start <= h.start and h.end <= o.end and (o.start, o.end) != (h.start, h.end)
                            for o in holders)]
     quoted = _quoted_regions(text)
+    embedded = _embedded_regions(text, hits)
+    if embedded and any(h.entry.category in FRAMING_CATEGORIES and not inside(h, quoted + embedded) for h in hits):
+        quoted = sorted(quoted + embedded)
     v = MessageView(a, text, hits, quoted=quoted)
     if quoted:
         _drop_reported(v)
     for h in v.hits:
         v.cats.setdefault(h.entry.category, []).append(h)
-    dropped = [a.norm.to_original(s, e + 1) for s, e in quoted] if v.reported else []
+    n = len(text)   # an embedded region may run to the end of the text (no closing mark)
+    dropped = [a.norm.to_original(s, min(e + 1, n)) for s, e in quoted] if v.reported else []
     for e in a.entities:
         kind = e.kind
         if dropped and any(qs < e.start and e.end <= qe for qs, qe in dropped):
@@ -226,6 +231,32 @@ def _quoted_regions(text: str) -> list[tuple[int, int]]:
             at = end
             if len(regions) >= 100:
                 break
+    return regions
+
+
+_PARENTHESES = re.compile(r"\(([^()]{20,300})\)")
+_LABEL_COLON = re.compile(r"(?:\s{1,2}\w{1,10})?\s{0,2}:")   # "Ad text:", "Ad text again:"
+_EMBED_END = re.compile(r"[.!?](?=\s|$)|\n")
+MAX_EMBEDDED = 300   # characters of content after a label ("Ad text: …")
+
+
+def _embedded_regions(text: str, hits: list[Hit]) -> list[tuple[int, int]]:
+    """Content a message embeds without quotation marks: a parenthesis of four words or more
+    ("the pinned post (opening bid 380 dollars, girl 13, …) chills"), and what follows a label
+    that names a piece of content ("Ad text: Boy 5, …", "نص الإعلان: …") up to the end of its
+    sentence. They count as quoted only when a framing cue stands outside them (see _build), so
+    an advert's own parentheses ("new girls (14 and 16, prices by DM)") stay what they are.
+    """
+    head = text[:HEAD_CHARS]
+    regions = [(m.start(), m.end() - 1) for m in _PARENTHESES.finditer(head) if len(m.group(1).split()) >= 4][:100]
+    for h in hits:
+        if h.entry.category != "content_ref" or h.end >= len(head):
+            continue
+        m = _LABEL_COLON.match(head, h.end)
+        if m:
+            start = m.end() - 1
+            end = _EMBED_END.search(head, m.end() + 1, start + MAX_EMBEDDED)
+            regions.append((start, end.start() if end else min(len(head), start + MAX_EMBEDDED)))
     return regions
 
 
