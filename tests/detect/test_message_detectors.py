@@ -234,3 +234,6 @@ def test_content_embedded_after_a_label_or_in_parentheses_is_quoted_by_a_frame()
     assert v.reported and not v.ages and not v.has("person")
     v = view_of(analyse_text("New girls (14 and 16, fresh, prices by DM), delivery tonight"))
     assert not v.reported and v.has("person") and sorted(int(y) for y, _ in v.ages) == [14, 16]
+    # content after a label may run to the end of the message (no closing mark): its span maps back
+    v = view_of(analyse_text("Reported. Ad text: girl 12, 500 usd"))
+    assert v.reported and not v.ages and not v.prices
