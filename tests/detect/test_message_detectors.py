@@ -237,3 +237,20 @@ def test_content_embedded_after_a_label_or_in_parentheses_is_quoted_by_a_frame()
     # content after a label may run to the end of the message (no closing mark): its span maps back
     v = view_of(analyse_text("Reported. Ad text: girl 12, 500 usd"))
     assert v.reported and not v.ages and not v.prices
+
+
+def test_regions_answer_as_the_plain_scan_does():
+    """Quoted spans are tested with a bisect (a megabyte of repeated quotes has thousands of
+    entities): the answer is the one of the plain scan over every span."""
+    import random
+
+    from haris.detect.view import _Regions
+
+    rnd = random.Random(3)
+    for _ in range(2000):
+        spans = [(a, a + rnd.randint(0, 30)) for a in (rnd.randint(0, 100) for _ in range(rnd.randint(0, 6)))]
+        regions = _Regions(spans)
+        for _ in range(10):
+            s = rnd.randint(0, 130)
+            e = s + rnd.randint(0, 20)
+            assert regions.holds(s, e) == any(qs < s and e <= qe for qs, qe in spans)

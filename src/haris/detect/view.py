@@ -14,6 +14,7 @@ cached for the last message per thread, so the second detector does not match ag
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -169,10 +170,10 @@ def _build(a: AnalysedText) -> MessageView:
     for h in v.hits:
         v.cats.setdefault(h.entry.category, []).append(h)
     n = len(text)   # an embedded region may run to the end of the text (no closing mark)
-    dropped = [a.norm.to_original(s, min(e + 1, n)) for s, e in quoted] if v.reported else []
+    dropped = _Regions([a.norm.to_original(s, min(e + 1, n)) for s, e in quoted] if v.reported else [])
     for e in a.entities:
         kind = e.kind
-        if dropped and any(qs < e.start and e.end <= qe for qs, qe in dropped):
+        if dropped and dropped.holds(e.start, e.end):
             continue  # quoted inside a report
         if kind == "age":
             years = _number(e.value)
@@ -185,6 +186,26 @@ def _build(a: AnalysedText) -> MessageView:
     v.ages.extend((float(x.value), x) for x in _inferred_ages(v))
     v.invites = sum(1 for ln in a.links if ln.kind == "invite")
     return v
+
+
+class _Regions:
+    """Spans (start, end) of the original text; ``holds(s, e)``: one of them has start < s and e <= end.
+
+    In O(log n) a question (a megabyte of repeated quotes has thousands of entities to test): among
+    the spans that start before ``s``, the one that reaches furthest decides.
+    """
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        spans = sorted(spans)
+        self.starts = [a for a, _ in spans]
+        self.reach = list(itertools.accumulate((b for _, b in spans), max))
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
+
+    def holds(self, start: int, end: int) -> bool:
+        k = bisect.bisect_left(self.starts, start)   # the spans [0, k) start before ``start``
+        return k > 0 and self.reach[k - 1] >= end
 
 
 def _with_glued(a: AnalysedText, text: str, hits: list[Hit]) -> list[Hit]:
@@ -238,6 +259,7 @@ _PARENTHESES = re.compile(r"\(([^()]{20,300})\)")
 _LABEL_COLON = re.compile(r"(?:\s{1,2}\w{1,10})?\s{0,2}:")   # "Ad text:", "Ad text again:"
 _EMBED_END = re.compile(r"[.!?](?=\s|$)|\n")
 MAX_EMBEDDED = 300   # characters of content after a label ("Ad text: …")
+MAX_EMBEDDED_REGIONS = 100
 
 
 def _embedded_regions(text: str, hits: list[Hit]) -> list[tuple[int, int]]:
@@ -248,8 +270,10 @@ def _embedded_regions(text: str, hits: list[Hit]) -> list[tuple[int, int]]:
     an advert's own parentheses ("new girls (14 and 16, prices by DM)") stay what they are.
     """
     head = text[:HEAD_CHARS]
-    regions = [(m.start(), m.end() - 1) for m in _PARENTHESES.finditer(head) if len(m.group(1).split()) >= 4][:100]
+    regions = [(m.start(), m.end() - 1) for m in _PARENTHESES.finditer(head) if len(m.group(1).split()) >= 4][:MAX_EMBEDDED_REGIONS]
     for h in hits:
+        if len(regions) >= MAX_EMBEDDED_REGIONS:
+            break   # a message of repeated labels: the checks against every hit stay bounded
         if h.entry.category != "content_ref" or h.end >= len(head):
             continue
         m = _LABEL_COLON.match(head, h.end)
