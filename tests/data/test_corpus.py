@@ -360,3 +360,17 @@ def test_generator_marks_minors_and_keeps_arabic_marks_on_their_letters(generato
     assert spaced.split(" ")[-1] == "اً"
     assert generator.obfuscate("للبيع", "tatweel", None) == "لـلـبـيـع"
     assert generator.obfuscate("الدار", "tatweel", None) == "الـدار"
+
+
+def test_a_large_split_is_written_in_parts_read_back_in_order(generator, splits, tmp_path, monkeypatch):
+    """No file passes the size limit: the generator starts dev.2.jsonl, dev.3.jsonl…, and
+    split_paths gives them back in order (dev.10 after dev.9), so readers see one split."""
+    records = splits["dev"][:80]
+    monkeypatch.setattr(generator, "MAX_SPLIT_FILE_BYTES", 1_500)
+    files = generator.split_files("dev", records, tmp_path)
+    assert len(files) > 10 and all(len(t.encode()) <= 1_500 for t in files.values())
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    parts = split_paths(tmp_path, "dev")
+    assert [p.name for p in parts[:2]] == ["dev.jsonl", "dev.2.jsonl"] and parts[10].name == "dev.11.jsonl"
+    assert "".join(p.read_text(encoding="utf-8") for p in parts) == generator.to_jsonl(records)
