@@ -319,7 +319,8 @@ def _entries(path: Path, cat: str, lang: str, item: Any) -> list[Entry]:
         raise ConfigError(f"{path}: category {cat!r} has an empty or invalid entry {item!r}")
     term = str(term).strip()
     prefix = term.endswith("*")
-    key = for_matching(term.rstrip("*").strip()).text
+    bare = term.rstrip("*").strip()
+    key = for_matching(bare).text
     if not key:
         raise ConfigError(f"{path}: entry {term!r} is empty after normalization")
     arabic = _is_arabic(key[0]) or _is_arabic(key[-1])
@@ -333,7 +334,7 @@ def _entries(path: Path, cat: str, lang: str, item: Any) -> list[Entry]:
         entries.append(Entry(cat, term, lang, key[:-1] + "ت", False, True, True, frozen, others))
     if lang == "ar" and not arabic and len(key) >= _MIN_ARABIZI_KEY and key[0].isalnum() and key.isascii():
         entries.extend(Entry(cat, term, lang, k, prefix, False, False, frozen, others)
-                       for k in arabizi_keys(term.rstrip("*").strip()) if k != key)
+                       for k in arabizi_keys(bare) if k != key)
     return entries
 
 

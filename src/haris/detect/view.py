@@ -162,8 +162,10 @@ def _build(a: AnalysedText) -> MessageView:
                            for o in holders)]
     quoted = _quoted_regions(text)
     embedded = _embedded_regions(text, hits)
-    if embedded and any(h.entry.category in FRAMING_CATEGORIES and not inside(h, quoted + embedded) for h in hits):
-        quoted = sorted(quoted + embedded)
+    if embedded:
+        both = quoted + embedded
+        if any(h.entry.category in FRAMING_CATEGORIES and not inside(h, both) for h in hits):
+            quoted = sorted(both)
     v = MessageView(a, text, hits, quoted=quoted)
     if quoted:
         _drop_reported(v)
@@ -285,6 +287,8 @@ def _embedded_regions(text: str, hits: list[Hit]) -> list[tuple[int, int]]:
 
 
 def inside(h: Hit, regions: list[tuple[int, int]]) -> bool:
+    """Whether a hit lies within one of ``regions`` (the test :class:`_Regions` answers by bisect for
+    the many entities of a long message; a message has few hits per region, so a scan does here)."""
     return any(a < h.start and h.end <= b for a, b in regions)
 
 
