@@ -123,7 +123,7 @@ def main() -> int:
     for d in detectors:  # load lexicons, rules and the model outside the timings
         list(d.detect(analyse_text("warm up: for sale, new channel of the Dawla")))
     t_analyse = t_detect = c_analyse = c_detect = t_single = c_single = 0.0
-    candidates = flagged = 0
+    candidates = flagged = encoded = 0
     for i in range(0, len(texts), args.chunk):
         chunk = texts[i:i + args.chunk]
         t0, c0 = time.perf_counter(), time.process_time()
@@ -133,7 +133,7 @@ def main() -> int:
         for a in analysed:
             [s for d in detectors for s in d.detect(a)]
         t2, c2 = time.perf_counter(), time.process_time()
-        prefetch_embeddings(analysed, detectors)
+        encoded += prefetch_embeddings(analysed, detectors)
         for a in analysed:
             sigs = [s for d in detectors for s in d.detect(a)]
             candidates += bool(sigs)
@@ -147,7 +147,8 @@ def main() -> int:
         c_detect += c3 - c2
     n = len(texts)
     print(f"messages: {n:,} (generated mix, seed {args.seed}); with a signal: {candidates:,} "
-          f"({100 * candidates / n:.1f}%), flagged: {flagged:,} ({100 * flagged / n:.1f}%)")
+          f"({100 * candidates / n:.1f}%), flagged: {flagged:,} ({100 * flagged / n:.1f}%); "
+          f"sent to the sentence encoder (distinct texts of a chunk): {encoded:,} ({100 * encoded / n:.1f}%)")
     # CPU time of this one process is the "one core" figure; wall time also counts waiting for a
     # core on a busy machine, so both are printed.
     print(f"{'messages/s':52} {'CPU time':>10} {'wall clock':>11}")

@@ -163,3 +163,18 @@ def test_an_unknown_read_out_kernel_is_refused():
     with pytest.raises(ConfigError, match="kernel"):
         SemanticReadout("trafficking", {"encoder": encoder.NAME, "kernel": "poly", "coef": [0.0] * 512,
                                         "intercept": 0.0})
+
+
+def test_eastern_arabic_digits_are_read_as_the_digits_they_are():
+    """The encoder's vocabulary has no ١٢: the text it reads has 12 instead (and . , for ٫ ٬)."""
+    assert encoder.text_key("بنت ١٢ سنة، ٣٫٥٠٠ $ و۱۴") == "بنت 12 سنة، 3.500 $ و14"
+    assert np.allclose(encoder.embed("بنت ١٢ سنة"), encoder.embed("بنت 12 سنة"))
+
+
+def test_the_tokenizer_is_the_original_sentencepiece_one_unknown_piece_per_unknown_run():
+    """The C++ library, as the original model's op: a run outside the vocabulary is ONE unknown piece
+    (the package's pure-Python port gave one per character, so such texts read differently)."""
+    sp = encoder._get().sp
+    ids = sp.encode("mother \U0001F469\u200d\U0001F467\u200d\U0001F466 kids", out_type=int)
+    assert ids.count(sp.unk_id()) == 1
+    assert encoder._get().sp.encode("for sale", out_type=int, add_bos=True, add_eos=True)[0] == 1   # <s>

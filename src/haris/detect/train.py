@@ -241,8 +241,8 @@ def choose_threshold(scores: np.ndarray, y: np.ndarray, framing: np.ndarray, max
     return float(round(min(near, key=lambda t: (abs(t - 0.5), t)), 2))
 
 
-BAND_LOW = (0.01, 0.02, 0.05, 0.1, 0.2)
-BAND_HIGH = (0.8, 0.9, 0.95, 0.98, 0.99, 1.01)    # 1.01: every score above ``low`` goes to the encoder
+BAND_LOW = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+BAND_HIGH = (0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 1.01)    # 1.01: every score above ``low`` goes to the encoder
 BAND_TOLERANCE = 0.005                             # F1 the cascade may give up against "always encode"
 
 

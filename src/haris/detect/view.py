@@ -160,6 +160,13 @@ def _build(a: AnalysedText) -> MessageView:
         hits = [h for h in hits if h.entry.category != "goods"
                 or not any(o.start <= h.start and h.end <= o.end and (o.start, o.end) != (h.start, h.end)
                            for o in holders)]
+    # and a captive or person word inside a charity phrase is not one ("sadaqa JARIYA": a charity
+    # that goes on giving; "كفالة اليتيم": sponsoring an orphan)
+    charities = [h for h in hits if h.entry.category == "charity"]
+    if charities:
+        hits = [h for h in hits if h.entry.category not in ("person", "captive")
+                or not any(o.start <= h.start and h.end <= o.end and (o.start, o.end) != (h.start, h.end)
+                           for o in charities)]
     quoted = _quoted_regions(text)
     embedded = _embedded_regions(text, hits)
     if embedded:
