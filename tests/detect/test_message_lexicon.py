@@ -261,3 +261,10 @@ def test_moderation_notes_catalogue_records_and_past_sales_are_frames():
     assert "reporting" in cats("a 13-year-old was being sold, and it's a court case now")
     assert "reporting" in cats("un enfant de 12 ans était mis en vente")
     assert "content_ref" in cats("Correction: the listing was 13,300$")
+
+
+def test_a_head_count_and_the_egyptian_boy_but_not_the_valley():
+    assert "person" in cats("الراس بـ8510 درهم على الراس")
+    assert "person" in cats("4 أنفار زراعة") and "person" in cats("$200 per head")
+    assert "person" in cats("الواد عنده 10 سنين")
+    assert "person" not in cats("رحلة في الوادي")           # الواد + ي is the valley, not the boy

@@ -38,7 +38,7 @@ def conversation_detectors() -> list[Detector]:
 # most 2% of news/NGO/counter-speech negatives are flagged (see docs/detection.md and
 # src/haris/detect/models/messages.json). tests/detect checks they equal the shipped model's.
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    "trafficking": 0.61,
+    "trafficking": 0.62,
     "terrorism": 0.67,
 }
 
