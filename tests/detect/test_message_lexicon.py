@@ -268,3 +268,17 @@ def test_a_head_count_and_the_egyptian_boy_but_not_the_valley():
     assert "person" in cats("4 أنفار زراعة") and "person" in cats("$200 per head")
     assert "person" in cats("الواد عنده 10 سنين")
     assert "person" not in cats("رحلة في الوادي")           # الواد + ي is the valley, not the boy
+
+
+def test_the_article_after_li_selling_her_is_no_pledge_and_own_papers_are_no_control():
+    assert "org" in cats("ادعوا للدولة الإسلامية بالنصر")          # ل + الدولة = للدولة
+    assert "pledge" not in cats("ببيعها لأول واحد بيدفع")          # بيع + ها: selling her
+    assert "pledge" in cats("جدد بيعتك للخليفة")
+    from haris.detect.view import view_of
+    from haris.text.analysis import analyse_text
+
+    def view_cats(text: str) -> set[str]:
+        return {h.entry.category for h in view_of(analyse_text(text)).hits}
+
+    assert "control" not in view_cats("Recrutement animateurs, contrat signé, chacun garde son passeport.")
+    assert "control" in view_cats("Bonne 31 ans, son passeport avec moi, 17.300 euros")

@@ -332,6 +332,11 @@ def _entries(path: Path, cat: str, lang: str, item: Any) -> list[Entry]:
     entries = [Entry(cat, term, lang, key, prefix, arabic, False, frozen, others)]
     if arabic and key.endswith("ه") and len(key) > 2 and not prefix:
         entries.append(Entry(cat, term, lang, key[:-1] + "ت", False, True, True, frozen, others))
+    # "الدولة الإسلامية" after the preposition ل is written "للدولة الإسلامية": the article's alif goes
+    if arabic and key.startswith("ال") and len(key) > 4 and " " in key:
+        entries.append(Entry(cat, term, lang, "لل" + key[2:], prefix, True, False, frozen, others))
+        if key.endswith("ه") and not prefix:
+            entries.append(Entry(cat, term, lang, "لل" + key[2:-1] + "ت", False, True, True, frozen, others))
     if lang == "ar" and not arabic and len(key) >= _MIN_ARABIZI_KEY and key[0].isalnum() and key.isascii():
         entries.extend(Entry(cat, term, lang, k, prefix, False, False, frozen, others)
                        for k in arabizi_keys(bare) if k != key)

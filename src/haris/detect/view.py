@@ -160,13 +160,10 @@ def _build(a: AnalysedText) -> MessageView:
         hits = [h for h in hits if h.entry.category != "goods"
                 or not any(o.start <= h.start and h.end <= o.end and (o.start, o.end) != (h.start, h.end)
                            for o in holders)]
-    # and a captive or person word inside a charity phrase is not one ("sadaqa JARIYA": a charity
-    # that goes on giving; "كفالة اليتيم": sponsoring an orphan)
-    charities = [h for h in hits if h.entry.category == "charity"]
-    if charities:
-        hits = [h for h in hits if h.entry.category not in ("person", "captive")
-                or not any(o.start <= h.start and h.end <= o.end and (o.start, o.end) != (h.start, h.end)
-                           for o in charities)]
+    # a captive or person word inside a charity phrase is not one ("sadaqa JARIYA": a charity that
+    # goes on giving), nor control inside a lawful job phrase ("chacun garde SON PASSEPORT")
+    hits = _drop_inside(hits, "charity", ("person", "captive"))
+    hits = _drop_inside(hits, "job", ("control",))
     quoted = _quoted_regions(text)
     embedded = _embedded_regions(text, hits)
     if embedded:
@@ -291,6 +288,16 @@ def _embedded_regions(text: str, hits: list[Hit]) -> list[tuple[int, int]]:
             end = _EMBED_END.search(head, m.end() + 1, start + MAX_EMBEDDED)
             regions.append((start, end.start() if end else min(len(head), start + MAX_EMBEDDED)))
     return regions
+
+
+def _drop_inside(hits: list[Hit], holder: str, dropped: tuple[str, ...]) -> list[Hit]:
+    """The hits, without those of the ``dropped`` categories lying strictly inside a ``holder`` hit."""
+    holders = [h for h in hits if h.entry.category == holder]
+    if not holders:
+        return hits
+    return [h for h in hits if h.entry.category not in dropped
+            or not any(o.start <= h.start and h.end <= o.end and (o.start, o.end) != (h.start, h.end)
+                       for o in holders)]
 
 
 def inside(h: Hit, regions: list[tuple[int, int]]) -> bool:
