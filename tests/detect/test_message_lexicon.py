@@ -17,6 +17,14 @@ def cats(text: str) -> dict[str, list[str]]:
     return out
 
 
+def view_cats(text: str) -> set[str]:
+    """The categories a message's view keeps (after the view's own drops: links, quotes, holders)."""
+    from haris.detect.view import view_of
+    from haris.text.analysis import analyse_text
+
+    return {h.entry.category for h in view_of(analyse_text(text)).hits}
+
+
 def test_every_language_has_every_policy_file():
     lex = default_lexicon()
     assert {"ar", "en", "fr"} <= set(lex.languages())
@@ -243,12 +251,6 @@ def test_herders_and_brides_are_persons_and_a_charity_phrase_holds_no_captive():
     assert "person" in cats("سعر القطيع يشمل راعي الغنم")
     assert "person" in cats("خصم العيد على العرايس")
     # "sadaqa jariya" is a charity that goes on giving, not a captive: the view drops the inner word
-    from haris.detect.view import view_of
-    from haris.text.analysis import analyse_text
-
-    def view_cats(text: str) -> set[str]:
-        return {h.entry.category for h in view_of(analyse_text(text)).hits}
-
     assert view_cats("Sadaqa jariya: the next well needs $19,800") == {"charity"} | (view_cats(
         "the next well needs $19,800") - {"captive", "person"})
     assert "captive" in view_cats("jariya for sale, 14 years")
@@ -274,11 +276,5 @@ def test_the_article_after_li_selling_her_is_no_pledge_and_own_papers_are_no_con
     assert "org" in cats("ادعوا للدولة الإسلامية بالنصر")          # ل + الدولة = للدولة
     assert "pledge" not in cats("ببيعها لأول واحد بيدفع")          # بيع + ها: selling her
     assert "pledge" in cats("جدد بيعتك للخليفة")
-    from haris.detect.view import view_of
-    from haris.text.analysis import analyse_text
-
-    def view_cats(text: str) -> set[str]:
-        return {h.entry.category for h in view_of(analyse_text(text)).hits}
-
     assert "control" not in view_cats("Recrutement animateurs, contrat signé, chacun garde son passeport.")
     assert "control" in view_cats("Bonne 31 ans, son passeport avec moi, 17.300 euros")
