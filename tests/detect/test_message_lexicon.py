@@ -251,8 +251,8 @@ def test_herders_and_brides_are_persons_and_a_charity_phrase_holds_no_captive():
     assert "person" in cats("سعر القطيع يشمل راعي الغنم")
     assert "person" in cats("خصم العيد على العرايس")
     # "sadaqa jariya" is a charity that goes on giving, not a captive: the view drops the inner word
-    assert view_cats("Sadaqa jariya: the next well needs $19,800") == {"charity"} | (view_cats(
-        "the next well needs $19,800") - {"captive", "person"})
+    charity = view_cats("Sadaqa jariya: the next well needs $19,800")
+    assert "charity" in charity and not charity & {"captive", "person"}
     assert "captive" in view_cats("jariya for sale, 14 years")
 
 

@@ -329,14 +329,15 @@ def _entries(path: Path, cat: str, lang: str, item: Any) -> list[Entry]:
         raise ConfigError(f"{path}: entry {term!r}: not_in must be a list of words")
     others = frozenset(for_matching(str(w)).text for w in not_in)
     frozen = tuple(sorted(attrs.items()))
-    entries = [Entry(cat, term, lang, key, prefix, arabic, False, frozen, others)]
-    if arabic and key.endswith("ه") and len(key) > 2 and not prefix:
-        entries.append(Entry(cat, term, lang, key[:-1] + "ت", False, True, True, frozen, others))
+    forms = [key]
     # "الدولة الإسلامية" after the preposition ل is written "للدولة الإسلامية": the article's alif goes
     if arabic and key.startswith("ال") and len(key) > 4 and " " in key:
-        entries.append(Entry(cat, term, lang, "لل" + key[2:], prefix, True, False, frozen, others))
-        if key.endswith("ه") and not prefix:
-            entries.append(Entry(cat, term, lang, "لل" + key[2:-1] + "ت", False, True, True, frozen, others))
+        forms.append("لل" + key[2:])
+    entries = []
+    for form in forms:
+        entries.append(Entry(cat, term, lang, form, prefix, arabic, False, frozen, others))
+        if arabic and form.endswith("ه") and len(form) > 2 and not prefix:
+            entries.append(Entry(cat, term, lang, form[:-1] + "ت", False, True, True, frozen, others))
     if lang == "ar" and not arabic and len(key) >= _MIN_ARABIZI_KEY and key[0].isalnum() and key.isascii():
         entries.extend(Entry(cat, term, lang, k, prefix, False, False, frozen, others)
                        for k in arabizi_keys(bare) if k != key)
